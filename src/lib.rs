@@ -1,0 +1,10 @@
+//! Tributary: governed connectors for Rust services and AI agents.
+//!
+//! This facade re-exports the Tributary crates, each behind a feature, as `sqlx` does for its drivers:
+//! depend on `tributary` with the features you need, or on a single connector crate directly.
+//!
+//! - [`core`] (always): the [`Connector`](core::Connector) contract, its types, config specs, errors and
+//!   access policies.
+
+pub use tributary_core as core;
+pub use tributary_core::{Connector, ConnectorFactory, Error, ErrorKind, Result};
