@@ -3,7 +3,7 @@
 //! This facade re-exports the Tributary crates, each behind a feature, as `sqlx` does for its drivers:
 //! depend on `tributary` with the features you need, or on a single connector crate directly.
 //!
-//! - [`core`] (always): the [`Connector`](core::Connector) contract, its types, config specs, errors and
+//! - [`core`] (always): the [`Connector`] contract, its types, config specs, errors and
 //!   access policies.
 
 pub use tributary_core as core;

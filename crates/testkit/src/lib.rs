@@ -12,9 +12,9 @@
 //! When neither is possible the call fails with a message saying what to install; tests never skip.
 //! Every helper hands out isolated space (a fresh database, a fresh bucket) so tests can share a server.
 //!
-//! - [`postgres`]: PostgreSQL, via `initdb`/`postgres` (Debian package `postgresql`).
-//! - [`mysql`]: MariaDB or MySQL, via `mariadb-install-db`/`mariadbd` (Debian package `mariadb-server`).
-//! - [`s3`]: an S3-compatible server that checks signatures, run in process (nothing to install).
+//! - [`postgres`](mod@postgres): PostgreSQL, via `initdb`/`postgres` (Debian package `postgresql`).
+//! - [`mysql`](mod@mysql): MariaDB or MySQL, via `mariadb-install-db`/`mariadbd` (Debian package `mariadb-server`).
+//! - [`s3`](mod@s3): an S3-compatible server that checks signatures, run in process (nothing to install).
 //! - [`services`]: starting all of them at once for a test run.
 
 pub mod error;

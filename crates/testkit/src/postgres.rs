@@ -242,10 +242,8 @@ fn bin_dir() -> Result<PathBuf> {
     if let Some((_, bin)) = versions.pop() {
         return Ok(bin);
     }
-    if let Some(initdb) = find_program("initdb", &[]) {
-        if let Some(dir) = initdb.parent() {
-            return Ok(dir.to_path_buf());
-        }
+    if let Some(dir) = find_program("initdb", &[]).and_then(|initdb| initdb.parent().map(PathBuf::from)) {
+        return Ok(dir);
     }
     Err(TestkitError::new(format!(
         "PostgreSQL server binaries (initdb, postgres) were not found. {HOW_TO_GET}"

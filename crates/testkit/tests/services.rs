@@ -1,5 +1,6 @@
 //! The testkit's services are real and check credentials: each is reachable, isolated space can be
 //! created on it, and a wrong password or secret is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -28,10 +29,9 @@ async fn postgres_is_reachable_and_checks_passwords() {
         server.host(),
         server.port()
     );
-    let error = tokio_postgres::connect(&wrong, tokio_postgres::NoTls)
-        .await
-        .err()
-        .expect("a wrong password must fail");
+    let Err(error) = tokio_postgres::connect(&wrong, tokio_postgres::NoTls).await else {
+        panic!("a wrong password must fail")
+    };
     assert_eq!(
         error.code(),
         Some(&tokio_postgres::error::SqlState::INVALID_PASSWORD),
@@ -60,10 +60,9 @@ async fn mysql_is_reachable_and_checks_passwords() {
         server.host(),
         server.port()
     );
-    let error = mysql_async::Conn::from_url(wrong)
-        .await
-        .err()
-        .expect("a wrong password must fail");
+    let Err(error) = mysql_async::Conn::from_url(wrong).await else {
+        panic!("a wrong password must fail")
+    };
     match error {
         mysql_async::Error::Server(server_error) => assert_eq!(server_error.code, 1045, "{server_error}"),
         other => panic!("expected access denied (1045), got {other}"),
@@ -94,11 +93,9 @@ async fn s3_is_reachable_and_checks_signatures() {
     assert_eq!(&body[..], b"hello");
 
     let forged = s3_client(&bucket, "not-the-secret");
-    let error = forged
-        .get(&key)
-        .await
-        .err()
-        .expect("a wrong secret must be refused");
+    let Err(error) = forged.get(&key).await else {
+        panic!("a wrong secret must be refused")
+    };
     assert!(
         error.to_string().contains("SignatureDoesNotMatch") || error.to_string().contains("403"),
         "{error}"
