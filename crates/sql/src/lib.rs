@@ -1,12 +1,16 @@
-//! What Tributary's SQL connectors share.
+//! What Tributary's SQL connectors share, so PostgreSQL, MySQL and SQLite behave alike.
 //!
-//! - [`dialect`]: PostgreSQL, MySQL and SQLite differences: parser, quoting, placeholders, system schemas.
+//! - [`dialect`]: the differences between dialects: parser, quoting, placeholders, system schemas.
 //! - [`guard`]: the read-only statement guard behind every connector's `query` operation.
 //! - [`functions`]: the built-in functions a read-only query may call.
+//! - [`operations`]: the operations every SQL connector offers and their parameter types.
+//! - [`write`]: `insert`, `update` and `delete` built from JSON against the discovered schema.
 
 pub mod dialect;
 pub mod functions;
 pub mod guard;
+pub mod operations;
+pub mod write;
 
 pub use dialect::Dialect;
 pub use guard::{ReadStatement, TableRef};
