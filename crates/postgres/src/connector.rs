@@ -1,0 +1,214 @@
+//! [`PostgresConnector`]: the typed API for Rust services that link this crate, and the [`Connector`]
+//! implementation that registries and agents use. Both run the same code.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use tributary_core::{
+    Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error, Output,
+    OperationRequest, OperationSpec, Plan, Result, ServerInfo, parse_params,
+};
+use tributary_sql::operations::{
+    self as sql_ops, DeleteParams, DescribeObjectParams, InsertParams, ListObjectsParams, QueryParams, UpdateParams,
+};
+
+use crate::config::{self, CONNECTOR_TYPE, PostgresConfig};
+use crate::connection::Connections;
+use crate::operations::query::{self, PreparedQuery};
+use crate::operations::write::{self, PreparedWrite};
+use crate::operations::Prepared;
+use crate::schema::{self, Scope};
+
+/// A live connection pool to one PostgreSQL database.
+pub struct PostgresConnector {
+    config: PostgresConfig,
+    connections: Connections,
+    operations: Vec<OperationSpec>,
+}
+
+impl PostgresConnector {
+    /// Builds the connector. Nothing connects until the first call; use [`PostgresConnector::check`] to
+    /// test the connection.
+    pub fn new(config: PostgresConfig) -> Result<PostgresConnector> {
+        let connections = Connections::new(&config)?;
+        let source = format!("PostgreSQL database at {}", config.address());
+        Ok(PostgresConnector { operations: sql_ops::specs(&source), connections, config })
+    }
+
+    /// Runs one read-only statement (checked by the guard) with bound `params`, returning at most
+    /// `max_rows` rows (default and cap from the config). No policy is applied: the caller has decided.
+    pub async fn query(&self, sql: &str, params: Vec<Value>, max_rows: Option<u64>) -> Result<Output> {
+        let params = QueryParams { sql: sql.to_owned(), params, max_rows };
+        let limit = sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
+        let (prepared, _) = query::plan(&self.connections, params, limit).await?;
+        self.scrub(query::run(&self.connections, &prepared).await)
+    }
+
+    /// Inserts rows into `table` (as `list_objects` names it) in one transaction.
+    pub async fn insert(&self, table: &str, rows: Vec<Map<String, Value>>) -> Result<u64> {
+        let resolved = self.writable(table).await?;
+        affected(write::run(&self.connections, &PreparedWrite::Insert(resolved, InsertParams { table: table.into(), rows })).await)
+    }
+
+    /// Updates the rows of `table` that match `filter`.
+    pub async fn update(&self, table: &str, set: Map<String, Value>, filter: Map<String, Value>) -> Result<u64> {
+        let resolved = self.writable(table).await?;
+        let params = UpdateParams { table: table.into(), set, filter };
+        affected(write::run(&self.connections, &PreparedWrite::Update(resolved, params)).await)
+    }
+
+    /// Deletes the rows of `table` that match `filter`.
+    pub async fn delete(&self, table: &str, filter: Map<String, Value>) -> Result<u64> {
+        let resolved = self.writable(table).await?;
+        affected(write::run(&self.connections, &PreparedWrite::Delete(resolved, DeleteParams { table: table.into(), filter })).await)
+    }
+
+    /// Describes one table or view with its columns and keys.
+    pub async fn describe(&self, object: &str) -> Result<tributary_core::ObjectInfo> {
+        let resolved = schema::resolve(&self.connections, object).await?;
+        self.describe_resolved(&resolved).await
+    }
+
+    async fn describe_resolved(&self, resolved: &schema::Resolved) -> Result<tributary_core::ObjectInfo> {
+        let catalog = schema::discover(&self.connections, Scope::Object(resolved.oid), true).await?;
+        catalog.objects.into_iter().next().ok_or_else(|| Error::not_found(format!("`{}` no longer exists", resolved.name())))
+    }
+
+    async fn writable(&self, table: &str) -> Result<schema::Resolved> {
+        if self.config.read_only {
+            return Err(Error::permission_denied("this PostgreSQL connector is read-only")
+                .with_hint("an administrator can turn off read_only in the connector's settings"));
+        }
+        schema::resolve(&self.connections, table).await
+    }
+
+    async fn probe(&self) -> Result<ServerInfo> {
+        let client = self.connections.get().await?;
+        let row = client
+            .query_one("SELECT current_setting('server_version'), current_database()::text, current_user::text", &[])
+            .await
+            .map_err(|e| self.connections.error(&e))?;
+        Ok(ServerInfo::new("PostgreSQL", Some(row.get(0))).with_detail("database", row.get::<_, String>(1)).with_detail("user", row.get::<_, String>(2)))
+    }
+
+    /// Removes any configured secret from an error before it leaves the connector.
+    fn scrub<T>(&self, result: Result<T>) -> Result<T> {
+        result.map_err(|error| error.redact(&self.config.secrets()))
+    }
+}
+
+fn affected(output: Result<Output>) -> Result<u64> {
+    match output?.data {
+        Data::Write(summary) => Ok(summary.affected),
+        _ => Err(Error::internal("a write returned no write summary")),
+    }
+}
+
+#[async_trait]
+impl Connector for PostgresConnector {
+    fn connector_type(&self) -> &str {
+        CONNECTOR_TYPE
+    }
+
+    fn operations(&self) -> &[OperationSpec] {
+        &self.operations
+    }
+
+    async fn check(&self) -> CheckReport {
+        // A little longer than the connect timeout, so the pool's own timeout (with its clearer message)
+        // fires first.
+        let limit = self.config.connect_timeout() + Duration::from_secs(2);
+        let mut report = CheckReport::run(limit, async { self.scrub(self.probe().await) }).await;
+        if let Some(error) = report.error.take() {
+            report.error = Some(Error::from(error).redact(&self.config.secrets()).report());
+        }
+        report
+    }
+
+    async fn discover(&self) -> Result<Catalog> {
+        self.scrub(schema::discover(&self.connections, Scope::All, true).await)
+    }
+
+    async fn plan(&self, request: OperationRequest) -> Result<Plan> {
+        let spec = self.operation(&request.operation)?;
+        let planned: Result<(Access, Prepared)> = async {
+            Ok(match spec.name.as_str() {
+                "query" => {
+                    let params: QueryParams = parse_params(&request.params)?;
+                    let limit = sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
+                    let (prepared, objects) = query::plan(&self.connections, params, limit).await?;
+                    (Access::read(objects), Prepared::Query(prepared))
+                }
+                "list_objects" => {
+                    let params: ListObjectsParams = parse_params(&request.params)?;
+                    (Access::read(Vec::<String>::new()), Prepared::ListObjects(params.schema))
+                }
+                "describe_object" => {
+                    let params: DescribeObjectParams = parse_params(&request.params)?;
+                    let resolved = schema::resolve(&self.connections, &params.object).await?;
+                    (Access::read([resolved.name()]), Prepared::Describe(resolved))
+                }
+                "insert" => {
+                    let params: InsertParams = parse_params(&request.params)?;
+                    let resolved = self.writable(&params.table).await?;
+                    (Access::write([resolved.name()]), Prepared::Write(PreparedWrite::Insert(resolved, params)))
+                }
+                "update" => {
+                    let params: UpdateParams = parse_params(&request.params)?;
+                    let resolved = self.writable(&params.table).await?;
+                    (Access::write([resolved.name()]), Prepared::Write(PreparedWrite::Update(resolved, params)))
+                }
+                _ => {
+                    let params: DeleteParams = parse_params(&request.params)?;
+                    let resolved = self.writable(&params.table).await?;
+                    (Access::write([resolved.name()]), Prepared::Write(PreparedWrite::Delete(resolved, params)))
+                }
+            })
+        }
+        .await;
+        let (access, prepared) = self.scrub(planned)?;
+        Ok(Plan::new(request, access).with_prepared(prepared))
+    }
+
+    async fn execute(&self, mut plan: Plan) -> Result<Output> {
+        let result = match plan.take_prepared::<Prepared>()? {
+            Prepared::Query(prepared) => query::run(&self.connections, &prepared).await,
+            Prepared::ListObjects(schema_name) => {
+                let scope = schema_name.as_deref().map_or(Scope::All, Scope::Schema);
+                schema::discover(&self.connections, scope, false).await.map(|catalog| Output::complete(Data::Catalog(catalog)))
+            }
+            Prepared::Describe(resolved) => {
+                self.describe_resolved(&resolved).await.map(|object| Output::complete(Data::Object(Box::new(object))))
+            }
+            Prepared::Write(prepared) => write::run(&self.connections, &prepared).await,
+        };
+        self.scrub(result)
+    }
+}
+
+impl std::fmt::Debug for PostgresConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresConnector").field("address", &self.config.address()).finish_non_exhaustive()
+    }
+}
+
+/// Builds PostgreSQL connectors from validated configs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PostgresFactory;
+
+#[async_trait]
+impl ConnectorFactory for PostgresFactory {
+    fn spec(&self) -> ConnectorSpec {
+        config::spec()
+    }
+
+    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
+        Ok(Arc::new(PostgresConnector::new(PostgresConfig::from_values(&config)?)?))
+    }
+}
+
+/// Keeps `PreparedQuery` nameable from the connector for typed callers that plan themselves.
+#[allow(dead_code)]
+type _PreparedQuery = PreparedQuery;
