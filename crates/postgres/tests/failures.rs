@@ -1,0 +1,151 @@
+//! Connection failures get the right error kind within the configured timeout, never hang, never leak the
+//! password, and the pool recovers once the server is back. Only loopback addresses are used.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tributary_core::{Connector, ErrorKind};
+
+async fn config_on_port(database: &str, port: u16, extra: serde_json::Value) -> serde_json::Value {
+    let mut config = common::config_json(database, extra).await;
+    config["host"] = json!("127.0.0.1");
+    config["port"] = json!(port);
+    config
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_an_authentication_error_without_the_password() {
+    let db = common::database("").await;
+    let mut config = common::config_json(&db.name, json!({})).await;
+    config["password"] = json!("Wrong-Pa55word-Marker");
+    let connector = common::build(&config);
+    let report = connector.check().await;
+    let error = report.error.clone().expect("a wrong password must fail");
+    assert_eq!(error.kind, ErrorKind::Authentication, "{error:?}");
+    assert!(error.message.contains("password authentication failed"), "{}", error.message);
+    let everything = format!("{report:?} {} {connector:?}", serde_json::to_string(&report).unwrap());
+    assert!(!everything.contains("Wrong-Pa55word-Marker"), "{everything}");
+    let error = connector.query("SELECT 1", vec![], None).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Authentication);
+    assert!(!format!("{error:?}").contains("Wrong-Pa55word-Marker"));
+}
+
+#[tokio::test]
+async fn a_closed_port_is_unreachable() {
+    let db = common::database("").await;
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let connector = common::build(&config_on_port(&db.name, port, json!({})).await);
+    let started = Instant::now();
+    let report = connector.check().await;
+    let error = report.error.expect("nothing listens there");
+    assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
+    assert!(error.retryable);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_within_the_connect_timeout() {
+    let db = common::database("").await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts connections and never says a word.
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let connector = common::build(&config_on_port(&db.name, port, json!({"connect_timeout_seconds": 1})).await);
+    let started = Instant::now();
+    let report = connector.check().await;
+    let elapsed = started.elapsed();
+    let error = report.error.expect("a silent server must not pass the check");
+    assert_eq!(error.kind, ErrorKind::Timeout, "{error:?}");
+    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(4), "took {elapsed:?}");
+    let started = Instant::now();
+    let error = connector.query("SELECT 1", vec![], None).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(4));
+    silent.abort();
+}
+
+#[tokio::test]
+async fn killed_sessions_are_replaced_by_the_pool() {
+    let db = common::database("CREATE TABLE t AS SELECT 1 AS id;").await;
+    let connector = common::connector_with(&db.name, json!({"pool_size": 2})).await;
+    assert!(connector.check().await.is_connected());
+    connector.query("SELECT id FROM t", vec![], None).await.unwrap();
+    let killed: i64 = db
+        .admin
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'tributary' AND datname = $1",
+            &[&db.name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(killed >= 1, "the connector's session was found and killed");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let output = connector.query("SELECT id FROM t", vec![], None).await.unwrap();
+    assert_eq!(serde_json::to_value(&output).unwrap()["data"]["rows"], json!([[1]]));
+}
+
+/// A TCP proxy to the test server that can be cut (every connection dropped, new ones refused) and
+/// restored, standing in for a server that goes away and comes back.
+struct Proxy {
+    port: u16,
+    up: watch::Sender<bool>,
+}
+
+async fn proxy(target_port: u16) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (up, state) = watch::channel(true);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut state = state.clone();
+            if !*state.borrow() {
+                continue; // dropped at once: the client sees the connection close
+            }
+            tokio::spawn(async move {
+                let Ok(mut server) = TcpStream::connect(("127.0.0.1", target_port)).await else { return };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                    _ = state.wait_for(|up| !up) => {}
+                }
+            });
+        }
+    });
+    Proxy { port, up }
+}
+
+#[tokio::test]
+async fn the_pool_recovers_after_the_server_comes_back() {
+    let db = common::database("CREATE TABLE t AS SELECT 42 AS answer;").await;
+    let server = tributary_testkit::postgres().await.unwrap();
+    let proxy = proxy(server.port()).await;
+    let connector = common::build(&config_on_port(&db.name, proxy.port, json!({"pool_size": 2, "connect_timeout_seconds": 2})).await);
+    connector.query("SELECT answer FROM t", vec![], None).await.unwrap();
+
+    proxy.up.send_replace(false);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let error = connector.query("SELECT answer FROM t", vec![], None).await.unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::Unreachable | ErrorKind::Timeout), "{error:?}");
+    assert!(error.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(!connector.check().await.is_connected());
+
+    proxy.up.send_replace(true);
+    let output = connector.query("SELECT answer FROM t", vec![], None).await.unwrap();
+    assert_eq!(serde_json::to_value(&output).unwrap()["data"]["rows"], json!([[42]]));
+    assert!(connector.check().await.is_connected());
+}
