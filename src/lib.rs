@@ -5,6 +5,10 @@
 //!
 //! - [`core`] (always): the [`Connector`] contract, its types, config specs, errors and
 //!   access policies.
+//! - [`postgres`] (feature `postgres`): the PostgreSQL connector.
 
 pub use tributary_core as core;
 pub use tributary_core::{Connector, ConnectorFactory, Error, ErrorKind, Result};
+
+#[cfg(feature = "postgres")]
+pub use tributary_postgres as postgres;

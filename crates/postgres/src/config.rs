@@ -129,7 +129,10 @@ impl PostgresConfig {
             }
         }
         if config.default_rows > config.max_rows {
-            return Err(Error::invalid_config(vec![FieldError::new("default_rows", "must not exceed max_rows")]));
+            return Err(Error::invalid_config(vec![FieldError::new(
+                "default_rows",
+                "must not exceed max_rows",
+            )]));
         }
         Ok(config)
     }
@@ -141,7 +144,11 @@ impl PostgresConfig {
 
     /// The secrets of this configuration, for scrubbing errors.
     pub fn secrets(&self) -> Vec<String> {
-        [&self.url, &self.password].into_iter().flatten().map(|secret| secret.expose().to_owned()).collect()
+        [&self.url, &self.password]
+            .into_iter()
+            .flatten()
+            .map(|secret| secret.expose().to_owned())
+            .collect()
     }
 
     /// The driver configuration, with the session settings applied at connection start.
@@ -153,7 +160,9 @@ impl PostgresConfig {
             })?,
             None => {
                 let mut config = tokio_postgres::Config::new();
-                config.host(self.host.as_deref().unwrap_or_default()).port(self.port);
+                config
+                    .host(self.host.as_deref().unwrap_or_default())
+                    .port(self.port);
                 if let Some(database) = &self.database {
                     config.dbname(database);
                 }
@@ -191,9 +200,10 @@ impl PostgresConfig {
                 .parse::<tokio_postgres::Config>()
                 .ok()
                 .and_then(|config| match config.get_hosts().first() {
-                    Some(tokio_postgres::config::Host::Tcp(host)) => {
-                        Some(format!("{host}:{}", config.get_ports().first().copied().unwrap_or(5432)))
-                    }
+                    Some(tokio_postgres::config::Host::Tcp(host)) => Some(format!(
+                        "{host}:{}",
+                        config.get_ports().first().copied().unwrap_or(5432)
+                    )),
                     _ => None,
                 })
                 .unwrap_or_else(|| "the configured server".to_owned()),

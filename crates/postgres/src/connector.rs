@@ -7,24 +7,26 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use tributary_core::{
-    Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error, Output,
-    OperationRequest, OperationSpec, Plan, Result, ServerInfo, parse_params,
+    Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
+    OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo, parse_params,
 };
 use tributary_sql::operations::{
-    self as sql_ops, DeleteParams, DescribeObjectParams, InsertParams, ListObjectsParams, QueryParams, UpdateParams,
+    self as sql_ops, DeleteParams, DescribeObjectParams, InsertParams, ListObjectsParams, QueryParams,
+    UpdateParams,
 };
 
 use crate::config::{self, CONNECTOR_TYPE, PostgresConfig};
 use crate::connection::Connections;
-use crate::operations::query::{self, PreparedQuery};
-use crate::operations::write::{self, PreparedWrite};
 use crate::operations::Prepared;
+use crate::operations::query;
+use crate::operations::write::{self, PreparedWrite};
 use crate::schema::{self, Scope};
 
 /// A live connection pool to one PostgreSQL database.
 pub struct PostgresConnector {
     config: PostgresConfig,
     connections: Connections,
+    names: schema::NameCache,
     operations: Vec<OperationSpec>,
 }
 
@@ -34,35 +36,77 @@ impl PostgresConnector {
     pub fn new(config: PostgresConfig) -> Result<PostgresConnector> {
         let connections = Connections::new(&config)?;
         let source = format!("PostgreSQL database at {}", config.address());
-        Ok(PostgresConnector { operations: sql_ops::specs(&source), connections, config })
+        Ok(PostgresConnector {
+            operations: sql_ops::specs(&source),
+            connections,
+            names: schema::NameCache::default(),
+            config,
+        })
     }
 
     /// Runs one read-only statement (checked by the guard) with bound `params`, returning at most
     /// `max_rows` rows (default and cap from the config). No policy is applied: the caller has decided.
     pub async fn query(&self, sql: &str, params: Vec<Value>, max_rows: Option<u64>) -> Result<Output> {
-        let params = QueryParams { sql: sql.to_owned(), params, max_rows };
+        let params = QueryParams {
+            sql: sql.to_owned(),
+            params,
+            max_rows,
+        };
         let limit = sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
-        let (prepared, _) = query::plan(&self.connections, params, limit).await?;
-        self.scrub(query::run(&self.connections, &prepared).await)
+        let (prepared, _) = self.scrub(query::plan(&self.connections, &self.names, params, limit).await)?;
+        self.scrub(query::run(&self.connections, &self.names, &prepared).await)
     }
 
     /// Inserts rows into `table` (as `list_objects` names it) in one transaction.
     pub async fn insert(&self, table: &str, rows: Vec<Map<String, Value>>) -> Result<u64> {
         let resolved = self.writable(table).await?;
-        affected(write::run(&self.connections, &PreparedWrite::Insert(resolved, InsertParams { table: table.into(), rows })).await)
+        affected(
+            write::run(
+                &self.connections,
+                &PreparedWrite::Insert(
+                    resolved,
+                    InsertParams {
+                        table: table.into(),
+                        rows,
+                    },
+                ),
+            )
+            .await,
+        )
     }
 
     /// Updates the rows of `table` that match `filter`.
-    pub async fn update(&self, table: &str, set: Map<String, Value>, filter: Map<String, Value>) -> Result<u64> {
+    pub async fn update(
+        &self,
+        table: &str,
+        set: Map<String, Value>,
+        filter: Map<String, Value>,
+    ) -> Result<u64> {
         let resolved = self.writable(table).await?;
-        let params = UpdateParams { table: table.into(), set, filter };
+        let params = UpdateParams {
+            table: table.into(),
+            set,
+            filter,
+        };
         affected(write::run(&self.connections, &PreparedWrite::Update(resolved, params)).await)
     }
 
     /// Deletes the rows of `table` that match `filter`.
     pub async fn delete(&self, table: &str, filter: Map<String, Value>) -> Result<u64> {
         let resolved = self.writable(table).await?;
-        affected(write::run(&self.connections, &PreparedWrite::Delete(resolved, DeleteParams { table: table.into(), filter })).await)
+        affected(
+            write::run(
+                &self.connections,
+                &PreparedWrite::Delete(
+                    resolved,
+                    DeleteParams {
+                        table: table.into(),
+                        filter,
+                    },
+                ),
+            )
+            .await,
+        )
     }
 
     /// Describes one table or view with its columns and keys.
@@ -73,7 +117,11 @@ impl PostgresConnector {
 
     async fn describe_resolved(&self, resolved: &schema::Resolved) -> Result<tributary_core::ObjectInfo> {
         let catalog = schema::discover(&self.connections, Scope::Object(resolved.oid), true).await?;
-        catalog.objects.into_iter().next().ok_or_else(|| Error::not_found(format!("`{}` no longer exists", resolved.name())))
+        catalog
+            .objects
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::not_found(format!("`{}` no longer exists", resolved.name())))
     }
 
     async fn writable(&self, table: &str) -> Result<schema::Resolved> {
@@ -87,10 +135,15 @@ impl PostgresConnector {
     async fn probe(&self) -> Result<ServerInfo> {
         let client = self.connections.get().await?;
         let row = client
-            .query_one("SELECT current_setting('server_version'), current_database()::text, current_user::text", &[])
+            .query_one(
+                "SELECT current_setting('server_version'), current_database()::text, current_user::text",
+                &[],
+            )
             .await
             .map_err(|e| self.connections.error(&e))?;
-        Ok(ServerInfo::new("PostgreSQL", Some(row.get(0))).with_detail("database", row.get::<_, String>(1)).with_detail("user", row.get::<_, String>(2)))
+        Ok(ServerInfo::new("PostgreSQL", Some(row.get(0)))
+            .with_detail("database", row.get::<_, String>(1))
+            .with_detail("user", row.get::<_, String>(2)))
     }
 
     /// Removes any configured secret from an error before it leaves the connector.
@@ -137,13 +190,18 @@ impl Connector for PostgresConnector {
             Ok(match spec.name.as_str() {
                 "query" => {
                     let params: QueryParams = parse_params(&request.params)?;
-                    let limit = sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
-                    let (prepared, objects) = query::plan(&self.connections, params, limit).await?;
+                    let limit =
+                        sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
+                    let (prepared, objects) =
+                        query::plan(&self.connections, &self.names, params, limit).await?;
                     (Access::read(objects), Prepared::Query(prepared))
                 }
                 "list_objects" => {
                     let params: ListObjectsParams = parse_params(&request.params)?;
-                    (Access::read(Vec::<String>::new()), Prepared::ListObjects(params.schema))
+                    (
+                        Access::read(Vec::<String>::new()),
+                        Prepared::ListObjects(params.schema),
+                    )
                 }
                 "describe_object" => {
                     let params: DescribeObjectParams = parse_params(&request.params)?;
@@ -153,17 +211,26 @@ impl Connector for PostgresConnector {
                 "insert" => {
                     let params: InsertParams = parse_params(&request.params)?;
                     let resolved = self.writable(&params.table).await?;
-                    (Access::write([resolved.name()]), Prepared::Write(PreparedWrite::Insert(resolved, params)))
+                    (
+                        Access::write([resolved.name()]),
+                        Prepared::Write(PreparedWrite::Insert(resolved, params)),
+                    )
                 }
                 "update" => {
                     let params: UpdateParams = parse_params(&request.params)?;
                     let resolved = self.writable(&params.table).await?;
-                    (Access::write([resolved.name()]), Prepared::Write(PreparedWrite::Update(resolved, params)))
+                    (
+                        Access::write([resolved.name()]),
+                        Prepared::Write(PreparedWrite::Update(resolved, params)),
+                    )
                 }
                 _ => {
                     let params: DeleteParams = parse_params(&request.params)?;
                     let resolved = self.writable(&params.table).await?;
-                    (Access::write([resolved.name()]), Prepared::Write(PreparedWrite::Delete(resolved, params)))
+                    (
+                        Access::write([resolved.name()]),
+                        Prepared::Write(PreparedWrite::Delete(resolved, params)),
+                    )
                 }
             })
         }
@@ -174,14 +241,17 @@ impl Connector for PostgresConnector {
 
     async fn execute(&self, mut plan: Plan) -> Result<Output> {
         let result = match plan.take_prepared::<Prepared>()? {
-            Prepared::Query(prepared) => query::run(&self.connections, &prepared).await,
+            Prepared::Query(prepared) => query::run(&self.connections, &self.names, &prepared).await,
             Prepared::ListObjects(schema_name) => {
                 let scope = schema_name.as_deref().map_or(Scope::All, Scope::Schema);
-                schema::discover(&self.connections, scope, false).await.map(|catalog| Output::complete(Data::Catalog(catalog)))
+                schema::discover(&self.connections, scope, false)
+                    .await
+                    .map(|catalog| Output::complete(Data::Catalog(catalog)))
             }
-            Prepared::Describe(resolved) => {
-                self.describe_resolved(&resolved).await.map(|object| Output::complete(Data::Object(Box::new(object))))
-            }
+            Prepared::Describe(resolved) => self
+                .describe_resolved(&resolved)
+                .await
+                .map(|object| Output::complete(Data::Object(Box::new(object)))),
             Prepared::Write(prepared) => write::run(&self.connections, &prepared).await,
         };
         self.scrub(result)
@@ -190,7 +260,9 @@ impl Connector for PostgresConnector {
 
 impl std::fmt::Debug for PostgresConnector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresConnector").field("address", &self.config.address()).finish_non_exhaustive()
+        f.debug_struct("PostgresConnector")
+            .field("address", &self.config.address())
+            .finish_non_exhaustive()
     }
 }
 
@@ -205,10 +277,8 @@ impl ConnectorFactory for PostgresFactory {
     }
 
     async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
-        Ok(Arc::new(PostgresConnector::new(PostgresConfig::from_values(&config)?)?))
+        Ok(Arc::new(PostgresConnector::new(PostgresConfig::from_values(
+            &config,
+        )?)?))
     }
 }
-
-/// Keeps `PreparedQuery` nameable from the connector for typed callers that plan themselves.
-#[allow(dead_code)]
-type _PreparedQuery = PreparedQuery;

@@ -17,19 +17,26 @@ pub(crate) fn from_driver(error: &tokio_postgres::Error, address: &str) -> Error
             "55P03" | "40001" | "40P01" => ErrorKind::Conflict,
             "53300" | "57P01" | "57P02" | "57P03" => ErrorKind::Unreachable,
             class if class.starts_with("23") => ErrorKind::Conflict,
-            class if class.starts_with("42") || class.starts_with("22") || class.starts_with("0A") => ErrorKind::InvalidInput,
+            class if class.starts_with("42") || class.starts_with("22") || class.starts_with("0A") => {
+                ErrorKind::InvalidInput
+            }
             _ => ErrorKind::Internal,
         };
         let mut mapped = Error::new(kind, format!("PostgreSQL: {}", db.message()));
         if let Some(hint) = db.hint() {
             mapped = mapped.with_hint(hint.to_owned());
         } else if *code == SqlState::QUERY_CANCELED {
-            mapped = mapped.with_hint("the statement ran past the statement timeout; ask for less data or raise the timeout");
+            mapped = mapped.with_hint(
+                "the statement ran past the statement timeout; ask for less data or raise the timeout",
+            );
         } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
             mapped = mapped.with_hint("this connector is read-only");
         }
         // Serialization failures and deadlocks go away on retry; a server shutting down comes back.
-        let retryable = matches!(code.code(), "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03");
+        let retryable = matches!(
+            code.code(),
+            "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03"
+        );
         return mapped.with_retryable(retryable || kind.retryable_by_default());
     }
     let text = error.to_string();
@@ -37,16 +44,33 @@ pub(crate) fn from_driver(error: &tokio_postgres::Error, address: &str) -> Error
         .and_then(|source| source.downcast_ref::<std::io::Error>())
         .map(std::io::Error::kind);
     if text.contains("timeout") {
-        Error::new(ErrorKind::Timeout, format!("PostgreSQL at {address} did not answer in time"))
+        Error::new(
+            ErrorKind::Timeout,
+            format!("PostgreSQL at {address} did not answer in time"),
+        )
     } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
-        Error::new(ErrorKind::Unreachable, format!("PostgreSQL at {address} refused the connection"))
-            .with_hint("check the host and port, and that the server is running and accepts TCP connections")
+        Error::new(
+            ErrorKind::Unreachable,
+            format!("PostgreSQL at {address} refused the connection"),
+        )
+        .with_hint("check the host and port, and that the server is running and accepts TCP connections")
     } else if text.contains("TLS") {
-        Error::new(ErrorKind::Unreachable, format!("the TLS handshake with {address} failed: {}", source_text(error)))
-            .with_hint("check tls_mode and the CA certificate; use require if the server's certificate is self-signed")
-            .with_retryable(false)
+        Error::new(
+            ErrorKind::Unreachable,
+            format!("the TLS handshake with {address} failed: {}", source_text(error)),
+        )
+        .with_hint(
+            "check tls_mode and the CA certificate; use require if the server's certificate is self-signed",
+        )
+        .with_retryable(false)
     } else if error.is_closed() || io_kind.is_some() || text.contains("connecting") {
-        Error::new(ErrorKind::Unreachable, format!("lost the connection to PostgreSQL at {address}: {}", source_text(error)))
+        Error::new(
+            ErrorKind::Unreachable,
+            format!(
+                "lost the connection to PostgreSQL at {address}: {}",
+                source_text(error)
+            ),
+        )
     } else {
         Error::new(ErrorKind::Internal, format!("PostgreSQL driver error: {text}"))
     }
@@ -62,17 +86,22 @@ pub(crate) fn from_pool(error: PoolError, address: &str, connect_timeout_seconds
         PoolError::Backend(error) => from_driver(&error, address),
         PoolError::Timeout(TimeoutType::Create) => Error::new(
             ErrorKind::Timeout,
-            format!("PostgreSQL at {address} did not complete a connection within {connect_timeout_seconds} s"),
+            format!(
+                "PostgreSQL at {address} did not complete a connection within {connect_timeout_seconds} s"
+            ),
         )
-        .with_hint("check that the host and port point at a PostgreSQL server and that nothing drops the packets"),
+        .with_hint(
+            "check that the host and port point at a PostgreSQL server and that nothing drops the packets",
+        ),
         PoolError::Timeout(TimeoutType::Wait) => Error::new(
             ErrorKind::Timeout,
             format!("every pooled connection to {address} stayed busy for {connect_timeout_seconds} s"),
         )
         .with_hint("try again shortly, or raise pool_size"),
-        PoolError::Timeout(TimeoutType::Recycle) => {
-            Error::new(ErrorKind::Timeout, format!("checking a pooled connection to {address} took too long"))
-        }
+        PoolError::Timeout(TimeoutType::Recycle) => Error::new(
+            ErrorKind::Timeout,
+            format!("checking a pooled connection to {address} took too long"),
+        ),
         other => Error::internal(format!("the PostgreSQL connection pool failed: {other}")),
     }
 }

@@ -76,10 +76,17 @@ pub(crate) fn object_name(schema: &str, table: &str) -> String {
 }
 
 /// Describes the objects in `scope`, with fields when `with_fields` is set.
-pub(crate) async fn discover(connections: &Connections, scope: Scope<'_>, with_fields: bool) -> Result<Catalog> {
+pub(crate) async fn discover(
+    connections: &Connections,
+    scope: Scope<'_>,
+    with_fields: bool,
+) -> Result<Catalog> {
     let client = connections.get().await?;
     let (schema, oid) = scope.params();
-    let rows = client.query(&objects_sql(), &[&schema, &oid]).await.map_err(|e| connections.error(&e))?;
+    let rows = client
+        .query(&objects_sql(), &[&schema, &oid])
+        .await
+        .map_err(|e| connections.error(&e))?;
     let mut objects = Vec::with_capacity(rows.len());
     let mut by_oid = HashMap::with_capacity(rows.len());
     for row in &rows {
@@ -104,7 +111,10 @@ pub(crate) async fn discover(connections: &Connections, scope: Scope<'_>, with_f
         add_columns(connections, &client, &by_oid, &mut objects, schema, oid).await?;
         add_keys(connections, &client, &by_oid, &mut objects, schema, oid).await?;
     }
-    Ok(Catalog { objects, truncated: false })
+    Ok(Catalog {
+        objects,
+        truncated: false,
+    })
 }
 
 async fn add_columns(
@@ -115,8 +125,17 @@ async fn add_columns(
     schema: Option<&str>,
     oid: Option<Oid>,
 ) -> Result<()> {
-    for row in client.query(&columns_sql(), &[&schema, &oid]).await.map_err(|e| connections.error(&e))? {
-        let Some(object) = by_oid.get(&row.get::<_, Oid>(0)).and_then(|index| objects.get_mut(*index)) else { continue };
+    for row in client
+        .query(&columns_sql(), &[&schema, &oid])
+        .await
+        .map_err(|e| connections.error(&e))?
+    {
+        let Some(object) = by_oid
+            .get(&row.get::<_, Oid>(0))
+            .and_then(|index| objects.get_mut(*index))
+        else {
+            continue;
+        };
         let type_name: String = row.get(3);
         let data_type = match row.get::<_, String>(4).as_str() {
             "e" => DataType::Enum,
@@ -140,15 +159,30 @@ async fn add_keys(
     schema: Option<&str>,
     oid: Option<Oid>,
 ) -> Result<()> {
-    for row in client.query(&keys_sql(), &[&schema, &oid]).await.map_err(|e| connections.error(&e))? {
-        let Some(object) = by_oid.get(&row.get::<_, Oid>(0)).and_then(|index| objects.get_mut(*index)) else { continue };
+    for row in client
+        .query(&keys_sql(), &[&schema, &oid])
+        .await
+        .map_err(|e| connections.error(&e))?
+    {
+        let Some(object) = by_oid
+            .get(&row.get::<_, Oid>(0))
+            .and_then(|index| objects.get_mut(*index))
+        else {
+            continue;
+        };
         let columns: Vec<String> = row.get(3);
         if row.get::<_, String>(1) == "p" {
-            for field in object.fields.iter_mut().filter(|field| columns.contains(&field.name)) {
+            for field in object
+                .fields
+                .iter_mut()
+                .filter(|field| columns.contains(&field.name))
+            {
                 field.primary_key = true;
             }
             object.primary_key = columns;
-        } else if let (Some(schema), Some(table)) = (row.get::<_, Option<String>>(4), row.get::<_, Option<String>>(5)) {
+        } else if let (Some(schema), Some(table)) =
+            (row.get::<_, Option<String>>(4), row.get::<_, Option<String>>(5))
+        {
             object.foreign_keys.push(ForeignKey {
                 name: Some(row.get(2)),
                 fields: columns,
@@ -185,27 +219,76 @@ pub(crate) async fn resolve(connections: &Connections, name: &str) -> Result<Res
                WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') \
                AND (n.nspname || '.' || c.relname = $1 OR (n.nspname = current_schema() AND c.relname = $1)) \
                ORDER BY (n.nspname || '.' || c.relname = $1) DESC LIMIT 1";
-    let row = client.query_opt(sql, &[&name]).await.map_err(|e| connections.error(&e))?;
+    let row = client
+        .query_opt(sql, &[&name])
+        .await
+        .map_err(|e| connections.error(&e))?;
     match row {
-        Some(row) => Ok(Resolved { oid: row.get(0), schema: row.get(1), table: row.get(2) }),
-        None => Err(tributary_core::Error::not_found(format!("no table or view named `{name}`"))
-            .with_hint("call list_objects and use a name exactly as it shows it (schema.table)")),
+        Some(row) => Ok(Resolved {
+            oid: row.get(0),
+            schema: row.get(1),
+            table: row.get(2),
+        }),
+        None => Err(
+            tributary_core::Error::not_found(format!("no table or view named `{name}`"))
+                .with_hint("call list_objects and use a name exactly as it shows it (schema.table)"),
+        ),
     }
 }
 
-/// The full names of the tables a statement names without a schema, as the server resolves them (which
-/// finds system catalogs such as `pg_authid` under `pg_catalog`). Names the server does not know are
-/// reported in the current schema, so a policy still sees a concrete name.
-pub(crate) async fn qualify(connections: &Connections, bare_names: &[String]) -> Result<Vec<String>> {
-    if bare_names.is_empty() {
-        return Ok(Vec::new());
+/// Resolves bare table names (`pg_authid`, `orders`) to `schema.table` the way the server does, which finds
+/// system catalogs under `pg_catalog`; names the server does not know are put in the current schema, so a
+/// policy still sees a concrete name. `$1` holds the quoted names, `$2` the names as written.
+pub(crate) const QUALIFY_SQL: &str = "SELECT COALESCE(n.nspname::text, current_schema()::text) || '.' || y.name \
+    FROM unnest($1::text[]) WITH ORDINALITY x(quoted, ord) JOIN unnest($2::text[]) WITH ORDINALITY y(name, ord) USING (ord) \
+    LEFT JOIN pg_class c ON c.oid = to_regclass(x.quoted) LEFT JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY ord";
+
+/// The quoted forms of bare names, the first parameter of [`QUALIFY_SQL`].
+pub(crate) fn quoted(bare_names: &[String]) -> Vec<String> {
+    bare_names
+        .iter()
+        .map(|name| tributary_sql::Dialect::Postgres.quote_ident(name))
+        .collect()
+}
+
+/// Remembers how bare names resolved, so planning a query costs no round trip once its names are known.
+/// Execution re-resolves them inside its own transaction and refuses to run if the answer changed, so a
+/// stale entry can never let a statement read something other than what was authorized.
+#[derive(Default)]
+pub(crate) struct NameCache(std::sync::Mutex<HashMap<String, String>>);
+
+impl NameCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Forgets every resolution (after a mismatch).
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+/// The full names of bare table names, from the cache or the server.
+pub(crate) async fn qualify(
+    connections: &Connections,
+    cache: &NameCache,
+    bare_names: &[String],
+) -> Result<Vec<String>> {
+    let cached: Option<Vec<String>> = {
+        let names = cache.lock();
+        bare_names.iter().map(|name| names.get(name).cloned()).collect()
+    };
+    if let Some(resolved) = cached {
+        return Ok(resolved);
     }
     let client = connections.get().await?;
-    let quoted: Vec<String> = bare_names.iter().map(|name| tributary_sql::Dialect::Postgres.quote_ident(name)).collect();
-    let sql = "SELECT COALESCE(n.nspname::text, current_schema()::text), y.name FROM unnest($1::text[]) WITH ORDINALITY x(quoted, ord) \
-               JOIN unnest($2::text[]) WITH ORDINALITY y(name, ord) USING (ord) \
-               LEFT JOIN pg_class c ON c.oid = to_regclass(x.quoted) LEFT JOIN pg_namespace n ON n.oid = c.relnamespace \
-               ORDER BY ord";
-    let rows = client.query(sql, &[&quoted, &bare_names]).await.map_err(|e| connections.error(&e))?;
-    Ok(rows.iter().map(|row| object_name(&row.get::<_, String>(0), &row.get::<_, String>(1))).collect())
+    let rows = client
+        .query(QUALIFY_SQL, &[&quoted(bare_names), &bare_names])
+        .await
+        .map_err(|e| connections.error(&e))?;
+    let resolved: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+    cache
+        .lock()
+        .extend(bare_names.iter().cloned().zip(resolved.iter().cloned()));
+    Ok(resolved)
 }

@@ -28,8 +28,11 @@ pub(crate) fn client_config(mode: TlsMode, ca_certificate: Option<&str>) -> Resu
             match ca_certificate {
                 Some(pem) if !pem.trim().is_empty() => {
                     for certificate in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                        let certificate = certificate.map_err(|_| invalid_ca("is not a valid PEM certificate"))?;
-                        roots.add(certificate).map_err(|_| invalid_ca("holds a certificate rustls cannot use"))?;
+                        let certificate =
+                            certificate.map_err(|_| invalid_ca("is not a valid PEM certificate"))?;
+                        roots
+                            .add(certificate)
+                            .map_err(|_| invalid_ca("holds a certificate rustls cannot use"))?;
                     }
                     if roots.is_empty() {
                         return Err(invalid_ca("holds no certificate"));
@@ -69,7 +72,12 @@ impl ServerCertVerifier for EncryptOnly {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, certificate, signature, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            certificate,
+            signature,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -78,7 +86,12 @@ impl ServerCertVerifier for EncryptOnly {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, certificate, signature, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            certificate,
+            signature,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

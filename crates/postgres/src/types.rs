@@ -72,7 +72,9 @@ impl<'a> FromSql<'a> for Cell {
 }
 
 fn epoch() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|date| date.and_hms_opt(0, 0, 0)).unwrap_or_default()
+    NaiveDate::from_ymd_opt(2000, 1, 1)
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .unwrap_or_default()
 }
 
 fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
@@ -88,7 +90,11 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
         Type::MONEY => {
             let cents = wire::int8_from_sql(raw)?;
             let sign = if cents < 0 { "-" } else { "" };
-            json::decimal(format!("{sign}{}.{:02}", (cents / 100).unsigned_abs(), (cents % 100).unsigned_abs()))
+            json::decimal(format!(
+                "{sign}{}.{:02}",
+                (cents / 100).unsigned_abs(),
+                (cents % 100).unsigned_abs()
+            ))
         }
         Type::BYTEA => json::bytes(raw),
         Type::DATE => match wire::date_from_sql(raw)? {
@@ -103,14 +109,24 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
             let time = json::time(time_of_day(i64::from_be_bytes(micros.try_into()?))?);
             let sign = if zone < 0 { '-' } else { '+' };
             let (hours, minutes) = (zone.unsigned_abs() / 3600, zone.unsigned_abs() % 3600 / 60);
-            Value::String(format!("{}{sign}{hours:02}:{minutes:02}", time.as_str().unwrap_or_default()))
+            Value::String(format!(
+                "{}{sign}{hours:02}:{minutes:02}",
+                time.as_str().unwrap_or_default()
+            ))
         }
         Type::TIMESTAMP | Type::TIMESTAMPTZ => match wire::timestamp_from_sql(raw)? {
             i64::MAX => Value::String("infinity".into()),
             i64::MIN => Value::String("-infinity".into()),
             micros => {
                 let at = epoch() + Duration::microseconds(micros);
-                if *ty == Type::TIMESTAMP { json::timestamp(at) } else { json::timestamp_tz(DateTime::<chrono::Utc>::from_naive_utc_and_offset(at, chrono::Utc)) }
+                if *ty == Type::TIMESTAMP {
+                    json::timestamp(at)
+                } else {
+                    json::timestamp_tz(DateTime::<chrono::Utc>::from_naive_utc_and_offset(
+                        at,
+                        chrono::Utc,
+                    ))
+                }
             }
         },
         Type::INTERVAL => {
@@ -122,7 +138,14 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
         Type::UUID => {
             let bytes = wire::uuid_from_sql(raw)?;
             let hex = hex::encode(bytes);
-            Value::String(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
+            Value::String(format!(
+                "{}-{}-{}-{}-{}",
+                &hex[0..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..32]
+            ))
         }
         Type::JSON => serde_json::from_slice(raw)?,
         Type::JSONB => match raw.split_first() {
@@ -138,7 +161,12 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
                 Value::String(format!("{}/{}", inet.addr(), inet.netmask()))
             }
         }
-        Type::MACADDR => Value::String(raw.iter().map(|byte| format!("{byte:02x}")).collect::<Vec<_>>().join(":")),
+        Type::MACADDR => Value::String(
+            raw.iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        ),
         _ => match ty.kind() {
             Kind::Array(member) => array(member, raw)?,
             Kind::Domain(inner) => decode(inner, raw)?,
@@ -154,13 +182,18 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Value, BoxError> {
 fn time_of_day(micros: i64) -> Result<NaiveTime, BoxError> {
     let seconds = u32::try_from(micros.div_euclid(1_000_000))?;
     let nanos = u32::try_from(micros.rem_euclid(1_000_000) * 1000)?;
-    NaiveTime::from_num_seconds_from_midnight_opt(seconds % 86_400, nanos).ok_or_else(|| "time out of range".into())
+    NaiveTime::from_num_seconds_from_midnight_opt(seconds % 86_400, nanos)
+        .ok_or_else(|| "time out of range".into())
 }
 
 /// `numeric` in its binary form (base-10000 digits, a weight and a display scale) to exact decimal text.
 fn numeric(raw: &[u8]) -> Result<String, BoxError> {
     let word = |index: usize| -> Result<i16, BoxError> {
-        Ok(i16::from_be_bytes(raw.get(index * 2..index * 2 + 2).ok_or("numeric value is too short")?.try_into()?))
+        Ok(i16::from_be_bytes(
+            raw.get(index * 2..index * 2 + 2)
+                .ok_or("numeric value is too short")?
+                .try_into()?,
+        ))
     };
     let (count, weight, sign, scale) = (word(0)?, word(1)?, word(2)? as u16, word(3)?);
     match sign {
@@ -169,9 +202,15 @@ fn numeric(raw: &[u8]) -> Result<String, BoxError> {
         0xF000 => return Ok("-Infinity".into()),
         _ => {}
     }
-    let digits: Vec<i16> = (0..usize::try_from(count)?).map(|index| word(4 + index)).collect::<Result<_, _>>()?;
+    let digits: Vec<i16> = (0..usize::try_from(count)?)
+        .map(|index| word(4 + index))
+        .collect::<Result<_, _>>()?;
     let digit = |position: i32| -> i16 {
-        usize::try_from(position).ok().and_then(|position| digits.get(position)).copied().unwrap_or(0)
+        usize::try_from(position)
+            .ok()
+            .and_then(|position| digits.get(position))
+            .copied()
+            .unwrap_or(0)
     };
     let mut text = String::new();
     if sign == 0x4000 {
@@ -205,8 +244,10 @@ fn numeric(raw: &[u8]) -> Result<String, BoxError> {
 
 fn array(member: &Type, raw: &[u8]) -> Result<Value, BoxError> {
     let array = wire::array_from_sql(raw)?;
-    let dimensions: Vec<usize> =
-        array.dimensions().map(|dimension| Ok(usize::try_from(dimension.len)?)).collect::<Vec<_>>()?;
+    let dimensions: Vec<usize> = array
+        .dimensions()
+        .map(|dimension| Ok(usize::try_from(dimension.len)?))
+        .collect::<Vec<_>>()?;
     let values: Vec<Value> = array
         .values()
         .map(|value| match value {
@@ -266,10 +307,13 @@ pub(crate) fn params(types: &[Type], values: &[Value], names: &[String]) -> Resu
         .zip(values)
         .enumerate()
         .map(|(index, (ty, value))| {
-            let label = names.get(index).cloned().unwrap_or_else(|| format!("${}", index + 1));
-            text(ty, value)
-                .map(TextParam)
-                .map_err(|problem| Error::invalid_input(format!("parameter {label} ({}): {problem}", ty.name())))
+            let label = names
+                .get(index)
+                .cloned()
+                .unwrap_or_else(|| format!("${}", index + 1));
+            text(ty, value).map(TextParam).map_err(|problem| {
+                Error::invalid_input(format!("parameter {label} ({}): {problem}", ty.name()))
+            })
         })
         .collect()
 }
@@ -300,7 +344,9 @@ fn array_literal(member: &Type, items: &[Value]) -> Result<String, String> {
     for item in items {
         parts.push(match item {
             Value::Null => "NULL".to_owned(),
-            Value::Array(inner) if !matches!(*member, Type::JSON | Type::JSONB) => array_literal(member, inner)?,
+            Value::Array(inner) if !matches!(*member, Type::JSON | Type::JSONB) => {
+                array_literal(member, inner)?
+            }
             other => match text(member, other)? {
                 Some(text) => format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"")),
                 None => "NULL".to_owned(),
@@ -325,8 +371,14 @@ mod tests {
     #[test]
     fn numeric_keeps_every_digit() {
         assert_eq!(numeric(&numeric_bytes(2, 0, 0, 2, &[12, 3400])).unwrap(), "12.34");
-        assert_eq!(numeric(&numeric_bytes(1, -2, 0, 8, &[1234])).unwrap(), "0.00001234");
-        assert_eq!(numeric(&numeric_bytes(3, 1, 0x4000, 0, &[1, 2, 0])).unwrap(), "-10002");
+        assert_eq!(
+            numeric(&numeric_bytes(1, -2, 0, 8, &[1234])).unwrap(),
+            "0.00001234"
+        );
+        assert_eq!(
+            numeric(&numeric_bytes(3, 1, 0x4000, 0, &[1, 2, 0])).unwrap(),
+            "-10002"
+        );
         assert_eq!(numeric(&numeric_bytes(0, 0, 0, 0, &[])).unwrap(), "0");
         assert_eq!(numeric(&numeric_bytes(0, 0, 0xC000, 0, &[])).unwrap(), "NaN");
         assert!(numeric(&[0, 1]).is_err());
@@ -335,16 +387,24 @@ mod tests {
     #[test]
     fn array_literals_escape_quotes_and_backslashes() {
         let items = [Value::from("a\"b"), Value::from("c\\d"), Value::Null];
-        assert_eq!(array_literal(&Type::TEXT, &items).unwrap(), r#"{"a\"b","c\\d",NULL}"#);
+        assert_eq!(
+            array_literal(&Type::TEXT, &items).unwrap(),
+            r#"{"a\"b","c\\d",NULL}"#
+        );
         let nested = [Value::from(vec![1, 2]), Value::from(vec![3, 4])];
-        assert_eq!(array_literal(&Type::INT4, &nested).unwrap(), r#"{{"1","2"},{"3","4"}}"#);
+        assert_eq!(
+            array_literal(&Type::INT4, &nested).unwrap(),
+            r#"{{"1","2"},{"3","4"}}"#
+        );
     }
 
     #[test]
     fn parameter_count_must_match() {
         let error = params(&[Type::INT4], &[], &[]).err().unwrap();
         assert!(error.message().contains("1 placeholder(s) but 0"));
-        let error = params(&[Type::BYTEA], &[Value::from("not base64!")], &["data".into()]).err().unwrap();
+        let error = params(&[Type::BYTEA], &[Value::from("not base64!")], &["data".into()])
+            .err()
+            .unwrap();
         assert!(error.message().contains("parameter data (bytea)"), "{error}");
     }
 }

@@ -4,7 +4,9 @@
 mod common;
 
 use serde_json::{Value, json};
-use tributary_core::{AccessClass, AccessPolicy, Connector, DataType, ObjectKind, ObjectRules, OperationRequest};
+use tributary_core::{
+    AccessClass, AccessPolicy, Connector, DataType, ObjectKind, ObjectRules, OperationRequest,
+};
 
 fn rows(output: &tributary_core::Output) -> Value {
     serde_json::to_value(output).unwrap()["data"]["rows"].clone()
@@ -47,8 +49,16 @@ async fn every_common_type_maps_to_json_as_documented() {
         ])
     );
     let json = serde_json::to_value(&output).unwrap();
-    let types: Vec<&str> = json["data"]["columns"].as_array().unwrap().iter().map(|c| c["data_type"].as_str().unwrap()).collect();
-    assert_eq!(&types[..5], ["integer", "integer", "integer", "integer", "decimal"]);
+    let types: Vec<&str> = json["data"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["data_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &types[..5],
+        ["integer", "integer", "integer", "integer", "decimal"]
+    );
     assert_eq!(types[14], "bytes");
     assert_eq!(types[19], "timestamp_tz");
     assert_eq!(types[21], "interval");
@@ -81,7 +91,10 @@ async fn parameters_bind_to_the_inferred_types() {
         rows(&output),
         json!([[7, "0.1000000000000000000001", "AP8Q", {"k": [1, "two"]}, ["x", "y\"z", null], "2026-01-02T03:04:05Z", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", true]])
     );
-    let error = connector.query("SELECT $1::int", vec![json!("seven")], None).await.unwrap_err();
+    let error = connector
+        .query("SELECT $1::int", vec![json!("seven")], None)
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), tributary_core::ErrorKind::InvalidInput, "{error}");
     let error = connector.query("SELECT $1::int", vec![], None).await.unwrap_err();
     assert!(error.message().contains("1 placeholder(s) but 0"), "{error}");
@@ -91,13 +104,29 @@ async fn parameters_bind_to_the_inferred_types() {
 async fn results_stop_at_the_row_limit_and_say_so() {
     let db = common::database("CREATE TABLE n AS SELECT g AS id FROM generate_series(1, 1000) g;").await;
     let connector = common::connector_with(&db.name, json!({"default_rows": 10, "max_rows": 100})).await;
-    let output = connector.query("SELECT id FROM n ORDER BY id", vec![], None).await.unwrap();
+    let output = connector
+        .query("SELECT id FROM n ORDER BY id", vec![], None)
+        .await
+        .unwrap();
     assert_eq!(rows(&output).as_array().unwrap().len(), 10);
-    let truncation = output.truncation.as_ref().expect("truncated at the default limit");
+    let truncation = output
+        .truncation
+        .as_ref()
+        .expect("truncated at the default limit");
     assert_eq!((truncation.limit, truncation.returned), (10, 10));
-    let capped = connector.query("SELECT id FROM n", vec![], Some(5000)).await.unwrap();
-    assert_eq!(capped.truncation.as_ref().unwrap().limit, 100, "capped at max_rows");
-    let exact = connector.query("SELECT id FROM n WHERE id <= 10", vec![], None).await.unwrap();
+    let capped = connector
+        .query("SELECT id FROM n", vec![], Some(5000))
+        .await
+        .unwrap();
+    assert_eq!(
+        capped.truncation.as_ref().unwrap().limit,
+        100,
+        "capped at max_rows"
+    );
+    let exact = connector
+        .query("SELECT id FROM n WHERE id <= 10", vec![], None)
+        .await
+        .unwrap();
     assert!(exact.truncation.is_none(), "exactly the limit is not truncated");
 }
 
@@ -118,7 +147,16 @@ async fn discovery_finds_views_keys_schemas_and_unusual_names() {
     let connector = common::connector_with(&db.name, json!({})).await;
     let catalog = connector.discover().await.unwrap();
     let names: Vec<&str> = catalog.objects.iter().map(|o| o.name.as_str()).collect();
-    assert_eq!(names, ["Odd Schema.We\"ird Näme", "public.customers", "sales.big_orders", "sales.orders", "sales.totals"]);
+    assert_eq!(
+        names,
+        [
+            "Odd Schema.We\"ird Näme",
+            "public.customers",
+            "sales.big_orders",
+            "sales.orders",
+            "sales.totals"
+        ]
+    );
     let customers = catalog.object("public.customers").unwrap();
     assert_eq!(customers.description.as_deref(), Some("people who buy"));
     assert_eq!(customers.primary_key, ["id"]);
@@ -131,23 +169,61 @@ async fn discovery_finds_views_keys_schemas_and_unusual_names() {
     assert_eq!(orders.field("total").unwrap().data_type, DataType::Decimal);
     assert_eq!(orders.field("total").unwrap().native_type, "numeric(10,2)");
     assert_eq!(catalog.object("sales.big_orders").unwrap().kind, ObjectKind::View);
-    assert_eq!(catalog.object("sales.totals").unwrap().kind, ObjectKind::MaterializedView);
+    assert_eq!(
+        catalog.object("sales.totals").unwrap().kind,
+        ObjectKind::MaterializedView
+    );
     let odd = catalog.object("Odd Schema.We\"ird Näme").unwrap();
-    assert_eq!(odd.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["Mixed Case", "spaced col"]);
+    assert_eq!(
+        odd.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["Mixed Case", "spaced col"]
+    );
 
     // Agents reach the same through operations, and can query the odd table by its quoted name.
     let policy = AccessPolicy::new([AccessClass::Read], ObjectRules::Any);
-    let listed = connector.call(OperationRequest::new("list_objects", json!({"schema": "sales"})), &policy).await.unwrap();
-    assert_eq!(serde_json::to_value(&listed).unwrap()["data"]["objects"].as_array().unwrap().len(), 3);
-    let described =
-        connector.call(OperationRequest::new("describe_object", json!({"object": "Odd Schema.We\"ird Näme"})), &policy).await.unwrap();
-    assert_eq!(serde_json::to_value(&described).unwrap()["data"]["fields"][0]["name"], "Mixed Case");
-    let plan = connector
-        .plan(OperationRequest::new("query", json!({"sql": r#"SELECT "Mixed Case" FROM "Odd Schema"."We""ird Näme""#})))
+    let listed = connector
+        .call(
+            OperationRequest::new("list_objects", json!({"schema": "sales"})),
+            &policy,
+        )
         .await
         .unwrap();
-    assert_eq!(plan.access().objects.iter().collect::<Vec<_>>(), ["Odd Schema.We\"ird Näme"]);
-    let missing = connector.call(OperationRequest::new("describe_object", json!({"object": "nope"})), &policy).await.unwrap_err();
+    assert_eq!(
+        serde_json::to_value(&listed).unwrap()["data"]["objects"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let described = connector
+        .call(
+            OperationRequest::new("describe_object", json!({"object": "Odd Schema.We\"ird Näme"})),
+            &policy,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&described).unwrap()["data"]["fields"][0]["name"],
+        "Mixed Case"
+    );
+    let plan = connector
+        .plan(OperationRequest::new(
+            "query",
+            json!({"sql": r#"SELECT "Mixed Case" FROM "Odd Schema"."We""ird Näme""#}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.access().objects.iter().collect::<Vec<_>>(),
+        ["Odd Schema.We\"ird Näme"]
+    );
+    let missing = connector
+        .call(
+            OperationRequest::new("describe_object", json!({"object": "nope"})),
+            &policy,
+        )
+        .await
+        .unwrap_err();
     assert_eq!(missing.kind(), tributary_core::ErrorKind::NotFound);
 }
 
@@ -162,7 +238,12 @@ async fn discovery_describes_a_thousand_tables_completely() {
     let catalog = connector.discover().await.unwrap();
     let elapsed = started.elapsed();
     assert_eq!(catalog.objects.len(), 1000);
-    assert!(catalog.objects.iter().all(|o| o.fields.len() == 2 && o.primary_key == ["id"]));
+    assert!(
+        catalog
+            .objects
+            .iter()
+            .all(|o| o.fields.len() == 2 && o.primary_key == ["id"])
+    );
     println!("discovered 1000 tables in {elapsed:?}");
 }
 
@@ -174,21 +255,48 @@ async fn structured_writes_report_affected_rows() {
     let insert = json!({"table": "public.people", "rows": [
         {"id": 1, "name": "Ada", "team": "a"}, {"id": 2, "name": "Bob", "team": "a"}, {"id": 3, "name": "Cy", "team": null}
     ]});
-    let output = connector.call(OperationRequest::new("insert", insert), &policy).await.unwrap();
+    let output = connector
+        .call(OperationRequest::new("insert", insert), &policy)
+        .await
+        .unwrap();
     assert_eq!(serde_json::to_value(&output).unwrap()["data"]["affected"], 3);
     let update = json!({"table": "people", "set": {"team": "b"}, "filter": {"team": "a"}});
-    let output = connector.call(OperationRequest::new("update", update), &policy).await.unwrap();
+    let output = connector
+        .call(OperationRequest::new("update", update), &policy)
+        .await
+        .unwrap();
     assert_eq!(serde_json::to_value(&output).unwrap()["data"]["affected"], 2);
     let delete = json!({"table": "public.people", "filter": {"team": null}});
-    let output = connector.call(OperationRequest::new("delete", delete), &policy).await.unwrap();
+    let output = connector
+        .call(OperationRequest::new("delete", delete), &policy)
+        .await
+        .unwrap();
     assert_eq!(serde_json::to_value(&output).unwrap()["data"]["affected"], 1);
-    let left = db.admin.query("SELECT id, team FROM people ORDER BY id", &[]).await.unwrap();
-    assert_eq!(left.iter().map(|r| (r.get::<_, i32>(0), r.get::<_, String>(1))).collect::<Vec<_>>(), [(1, "b".into()), (2, "b".into())]);
+    let left = db
+        .admin
+        .query("SELECT id, team FROM people ORDER BY id", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        left.iter()
+            .map(|r| (r.get::<_, i32>(0), r.get::<_, String>(1)))
+            .collect::<Vec<_>>(),
+        [(1, "b".into()), (2, "b".into())]
+    );
 
     // A failing row rolls the whole insert back.
-    let duplicate = json!({"table": "public.people", "rows": [{"id": 10, "name": "new"}, {"id": 1, "name": "dup"}]});
-    let error = connector.call(OperationRequest::new("insert", duplicate), &policy).await.unwrap_err();
+    let duplicate =
+        json!({"table": "public.people", "rows": [{"id": 10, "name": "new"}, {"id": 1, "name": "dup"}]});
+    let error = connector
+        .call(OperationRequest::new("insert", duplicate), &policy)
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), tributary_core::ErrorKind::Conflict, "{error}");
-    let count: i64 = db.admin.query_one("SELECT count(*) FROM people", &[]).await.unwrap().get(0);
+    let count: i64 = db
+        .admin
+        .query_one("SELECT count(*) FROM people", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(count, 2);
 }

@@ -27,8 +27,15 @@ async fn a_wrong_password_is_an_authentication_error_without_the_password() {
     let report = connector.check().await;
     let error = report.error.clone().expect("a wrong password must fail");
     assert_eq!(error.kind, ErrorKind::Authentication, "{error:?}");
-    assert!(error.message.contains("password authentication failed"), "{}", error.message);
-    let everything = format!("{report:?} {} {connector:?}", serde_json::to_string(&report).unwrap());
+    assert!(
+        error.message.contains("password authentication failed"),
+        "{}",
+        error.message
+    );
+    let everything = format!(
+        "{report:?} {} {connector:?}",
+        serde_json::to_string(&report).unwrap()
+    );
     assert!(!everything.contains("Wrong-Pa55word-Marker"), "{everything}");
     let error = connector.query("SELECT 1", vec![], None).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Authentication);
@@ -63,13 +70,17 @@ async fn a_silent_server_times_out_within_the_connect_timeout() {
             held.push(socket);
         }
     });
-    let connector = common::build(&config_on_port(&db.name, port, json!({"connect_timeout_seconds": 1})).await);
+    let connector =
+        common::build(&config_on_port(&db.name, port, json!({"connect_timeout_seconds": 1})).await);
     let started = Instant::now();
     let report = connector.check().await;
     let elapsed = started.elapsed();
     let error = report.error.expect("a silent server must not pass the check");
     assert_eq!(error.kind, ErrorKind::Timeout, "{error:?}");
-    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(4), "took {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(4),
+        "took {elapsed:?}"
+    );
     let started = Instant::now();
     let error = connector.query("SELECT 1", vec![], None).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout);
@@ -95,7 +106,10 @@ async fn killed_sessions_are_replaced_by_the_pool() {
     assert!(killed >= 1, "the connector's session was found and killed");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let output = connector.query("SELECT id FROM t", vec![], None).await.unwrap();
-    assert_eq!(serde_json::to_value(&output).unwrap()["data"]["rows"], json!([[1]]));
+    assert_eq!(
+        serde_json::to_value(&output).unwrap()["data"]["rows"],
+        json!([[1]])
+    );
 }
 
 /// A TCP proxy to the test server that can be cut (every connection dropped, new ones refused) and
@@ -116,7 +130,9 @@ async fn proxy(target_port: u16) -> Proxy {
                 continue; // dropped at once: the client sees the connection close
             }
             tokio::spawn(async move {
-                let Ok(mut server) = TcpStream::connect(("127.0.0.1", target_port)).await else { return };
+                let Ok(mut server) = TcpStream::connect(("127.0.0.1", target_port)).await else {
+                    return;
+                };
                 tokio::select! {
                     _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                     _ = state.wait_for(|up| !up) => {}
@@ -132,20 +148,42 @@ async fn the_pool_recovers_after_the_server_comes_back() {
     let db = common::database("CREATE TABLE t AS SELECT 42 AS answer;").await;
     let server = tributary_testkit::postgres().await.unwrap();
     let proxy = proxy(server.port()).await;
-    let connector = common::build(&config_on_port(&db.name, proxy.port, json!({"pool_size": 2, "connect_timeout_seconds": 2})).await);
-    connector.query("SELECT answer FROM t", vec![], None).await.unwrap();
+    let connector = common::build(
+        &config_on_port(
+            &db.name,
+            proxy.port,
+            json!({"pool_size": 2, "connect_timeout_seconds": 2}),
+        )
+        .await,
+    );
+    connector
+        .query("SELECT answer FROM t", vec![], None)
+        .await
+        .unwrap();
 
     proxy.up.send_replace(false);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
-    let error = connector.query("SELECT answer FROM t", vec![], None).await.unwrap_err();
-    assert!(matches!(error.kind(), ErrorKind::Unreachable | ErrorKind::Timeout), "{error:?}");
+    let error = connector
+        .query("SELECT answer FROM t", vec![], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::Unreachable | ErrorKind::Timeout),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(!connector.check().await.is_connected());
 
     proxy.up.send_replace(true);
-    let output = connector.query("SELECT answer FROM t", vec![], None).await.unwrap();
-    assert_eq!(serde_json::to_value(&output).unwrap()["data"]["rows"], json!([[42]]));
+    let output = connector
+        .query("SELECT answer FROM t", vec![], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&output).unwrap()["data"]["rows"],
+        json!([[42]])
+    );
     assert!(connector.check().await.is_connected());
 }

@@ -15,11 +15,27 @@ const SETUP: &str = "CREATE TABLE t (id int PRIMARY KEY, secret text);
     CREATE PROCEDURE p() LANGUAGE sql AS 'DELETE FROM t';";
 
 async fn assert_untouched(db: &common::Db) {
-    let row = db.admin.query_one("SELECT count(*), string_agg(secret, ',' ORDER BY id) FROM t", &[]).await.unwrap();
-    assert_eq!((row.get::<_, i64>(0), row.get::<_, String>(1)), (2, "keep,me".to_owned()), "table t changed");
-    let row = db.admin.query_one("SELECT last_value, is_called FROM s", &[]).await.unwrap();
+    let row = db
+        .admin
+        .query_one("SELECT count(*), string_agg(secret, ',' ORDER BY id) FROM t", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, i64>(0), row.get::<_, String>(1)),
+        (2, "keep,me".to_owned()),
+        "table t changed"
+    );
+    let row = db
+        .admin
+        .query_one("SELECT last_value, is_called FROM s", &[])
+        .await
+        .unwrap();
     assert!(!row.get::<_, bool>(1), "sequence s was advanced");
-    let gone = db.admin.query_opt("SELECT 1 FROM pg_class WHERE relname = 'new_table'", &[]).await.unwrap();
+    let gone = db
+        .admin
+        .query_opt("SELECT 1 FROM pg_class WHERE relname = 'new_table'", &[])
+        .await
+        .unwrap();
     assert!(gone.is_none(), "a table was created");
 }
 
@@ -65,7 +81,10 @@ async fn escapes_are_refused_and_nothing_changes() {
         let request = OperationRequest::new("query", json!({ "sql": sql }));
         let error = connector.call(request, &policy).await.expect_err(sql);
         assert_eq!(error.kind(), ErrorKind::InvalidInput, "{sql}: {error}");
-        assert!(error.message().starts_with("refused:") || error.message().contains("parser"), "{sql}: {error}");
+        assert!(
+            error.message().starts_with("refused:") || error.message().contains("parser"),
+            "{sql}: {error}"
+        );
     }
     assert_untouched(&db).await;
 }
@@ -80,7 +99,11 @@ async fn the_transaction_is_read_only_even_for_what_the_guard_allows() {
         .await
         .unwrap();
     let json = serde_json::to_value(&output).unwrap();
-    assert_eq!(json["data"]["rows"], json!([["30000"], ["on"]]), "statement_timeout 30 s in ms, read-only on");
+    assert_eq!(
+        json["data"]["rows"],
+        json!([["30000"], ["on"]]),
+        "statement_timeout 30 s in ms, read-only on"
+    );
     assert_untouched(&db).await;
 }
 
@@ -95,17 +118,41 @@ async fn system_catalogs_are_reported_for_the_permission_check() {
     for (sql, object) in [
         ("SELECT rolpassword FROM pg_authid", "pg_catalog.pg_authid"),
         ("SELECT * FROM pg_catalog.pg_shadow", "pg_catalog.pg_shadow"),
-        ("SELECT * FROM information_schema.tables", "information_schema.tables"),
+        (
+            "SELECT * FROM information_schema.tables",
+            "information_schema.tables",
+        ),
         ("SELECT * FROM t JOIN pg_user ON true", "pg_catalog.pg_user"),
     ] {
-        let plan = connector.plan(OperationRequest::new("query", json!({ "sql": sql }))).await.unwrap();
-        assert!(plan.access().objects.contains(object), "{sql}: {:?}", plan.access());
-        let error = connector.call(OperationRequest::new("query", json!({ "sql": sql })), &policy).await.unwrap_err();
+        let plan = connector
+            .plan(OperationRequest::new("query", json!({ "sql": sql })))
+            .await
+            .unwrap();
+        assert!(
+            plan.access().objects.contains(object),
+            "{sql}: {:?}",
+            plan.access()
+        );
+        let error = connector
+            .call(OperationRequest::new("query", json!({ "sql": sql })), &policy)
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{sql}");
     }
-    let plan = connector.plan(OperationRequest::new("query", json!({"sql": "SELECT * FROM T"}))).await.unwrap();
+    let plan = connector
+        .plan(OperationRequest::new("query", json!({"sql": "SELECT * FROM T"})))
+        .await
+        .unwrap();
     assert_eq!(plan.access().objects.iter().collect::<Vec<_>>(), ["public.t"]);
-    assert!(connector.call(OperationRequest::new("query", json!({"sql": "SELECT * FROM t"})), &policy).await.is_ok());
+    assert!(
+        connector
+            .call(
+                OperationRequest::new("query", json!({"sql": "SELECT * FROM t"})),
+                &policy
+            )
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -114,11 +161,20 @@ async fn a_read_only_connector_refuses_structured_writes_before_the_database() {
     let connector = common::connector_with(&db.name, json!({})).await;
     let policy = common::read_write_policy();
     for (operation, params) in [
-        ("insert", json!({"table": "public.t", "rows": [{"id": 3, "secret": "x"}]})),
-        ("update", json!({"table": "public.t", "set": {"secret": "x"}, "filter": {"id": 1}})),
+        (
+            "insert",
+            json!({"table": "public.t", "rows": [{"id": 3, "secret": "x"}]}),
+        ),
+        (
+            "update",
+            json!({"table": "public.t", "set": {"secret": "x"}, "filter": {"id": 1}}),
+        ),
         ("delete", json!({"table": "public.t", "filter": {"id": 1}})),
     ] {
-        let error = connector.call(OperationRequest::new(operation, params), &policy).await.unwrap_err();
+        let error = connector
+            .call(OperationRequest::new(operation, params), &policy)
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{operation}: {error}");
     }
     assert_untouched(&db).await;
@@ -134,12 +190,55 @@ async fn identifiers_in_structured_writes_cannot_inject() {
         json!({"table": "public.t", "filter": {"id = id OR 1=1 --": 1}}),
         json!({"table": "public.t", "filter": {}}),
     ] {
-        let error = connector.call(OperationRequest::new("delete", params.clone()), &policy).await.unwrap_err();
-        assert!(matches!(error.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput), "{params}: {error}");
+        let error = connector
+            .call(OperationRequest::new("delete", params.clone()), &policy)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput),
+            "{params}: {error}"
+        );
     }
     // A value that looks like SQL is just a value.
     let params = json!({"table": "public.t", "filter": {"secret": "keep' OR '1'='1"}});
-    let output = connector.call(OperationRequest::new("delete", params), &policy).await.unwrap();
+    let output = connector
+        .call(OperationRequest::new("delete", params), &policy)
+        .await
+        .unwrap();
     assert_eq!(serde_json::to_value(&output).unwrap()["data"]["affected"], 0);
     assert_untouched(&db).await;
+}
+
+#[tokio::test]
+async fn a_name_that_changes_meaning_after_authorization_does_not_run() {
+    let db = common::database(SETUP).await;
+    let connector = common::connector_with(&db.name, json!({})).await;
+    let request = OperationRequest::new("query", json!({"sql": "SELECT secret FROM t"}));
+    let plan = connector.plan(request.clone()).await.unwrap();
+    assert_eq!(plan.access().objects.iter().collect::<Vec<_>>(), ["public.t"]);
+    // "$user" comes first in the default search_path: a schema named after the user now shadows public.t.
+    let user: String = db
+        .admin
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    db.admin
+        .batch_execute(&format!("CREATE SCHEMA \"{user}\"; CREATE TABLE \"{user}\".t (secret text); INSERT INTO \"{user}\".t VALUES ('other')"))
+        .await
+        .unwrap();
+    let error = connector.execute(plan).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Conflict, "{error}");
+    assert!(error.is_retryable());
+    // Planned again, the access names the table that will really be read.
+    let plan = connector.plan(request).await.unwrap();
+    assert_eq!(
+        plan.access().objects.iter().collect::<Vec<_>>(),
+        [format!("{user}.t").as_str()]
+    );
+    let output = connector.execute(plan).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&output).unwrap()["data"]["rows"],
+        json!([["other"]])
+    );
 }

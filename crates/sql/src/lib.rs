@@ -4,7 +4,7 @@
 //! - [`guard`]: the read-only statement guard behind every connector's `query` operation.
 //! - [`functions`]: the built-in functions a read-only query may call.
 //! - [`operations`]: the operations every SQL connector offers and their parameter types.
-//! - [`write`]: `insert`, `update` and `delete` built from JSON against the discovered schema.
+//! - [`write`](mod@write): `insert`, `update` and `delete` built from JSON against the discovered schema.
 
 pub mod dialect;
 pub mod functions;

@@ -15,10 +15,18 @@ pub(crate) struct PreparedQuery {
     pub(crate) statement: ReadStatement,
     pub(crate) params: Vec<Value>,
     pub(crate) limit: u64,
+    /// Table names written without a schema, and what the plan resolved them to.
+    pub(crate) bare: Vec<String>,
+    pub(crate) resolved: Vec<String>,
 }
 
 /// Checks the SQL and resolves every table it reads to `schema.table`.
-pub(crate) async fn plan(connections: &Connections, params: QueryParams, limit: u64) -> Result<(PreparedQuery, Vec<String>)> {
+pub(crate) async fn plan(
+    connections: &Connections,
+    names: &schema::NameCache,
+    params: QueryParams,
+    limit: u64,
+) -> Result<(PreparedQuery, Vec<String>)> {
     let statement = ReadStatement::parse(&params.sql, Dialect::Postgres)?;
     let mut objects = Vec::new();
     let mut bare = Vec::new();
@@ -28,23 +36,75 @@ pub(crate) async fn plan(connections: &Connections, params: QueryParams, limit: 
             None => bare.push(table.name().to_owned()),
         }
     }
-    objects.extend(schema::qualify(connections, &bare).await?);
-    Ok((PreparedQuery { statement, params: params.params, limit }, objects))
+    let resolved = schema::qualify(connections, names, &bare).await?;
+    objects.extend(resolved.iter().cloned());
+    Ok((
+        PreparedQuery {
+            statement,
+            params: params.params,
+            limit,
+            bare,
+            resolved,
+        },
+        objects,
+    ))
 }
 
 /// Runs a checked statement.
-pub(crate) async fn run(connections: &Connections, query: &PreparedQuery) -> Result<Output> {
+pub(crate) async fn run(
+    connections: &Connections,
+    names: &schema::NameCache,
+    query: &PreparedQuery,
+) -> Result<Output> {
     let mut client = connections.get().await?;
-    let transaction =
-        client.build_transaction().read_only(true).start().await.map_err(|e| connections.error(&e))?;
-    let statement = transaction.prepare(query.statement.sql()).await.map_err(|e| connections.error(&e))?;
+    let transaction = client
+        .build_transaction()
+        .read_only(true)
+        .start()
+        .await
+        .map_err(|e| connections.error(&e))?;
+    // Re-resolve bare names in this very transaction, pipelined with the prepare (one round trip for both),
+    // and refuse to run if they no longer mean what was authorized.
+    let statement = if query.bare.is_empty() {
+        transaction
+            .prepare(query.statement.sql())
+            .await
+            .map_err(|e| connections.error(&e))?
+    } else {
+        let quoted = schema::quoted(&query.bare);
+        let qualify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&quoted, &query.bare];
+        let (now, statement) = tokio::try_join!(
+            transaction.query(schema::QUALIFY_SQL, &qualify_params),
+            transaction.prepare(query.statement.sql()),
+        )
+        .map_err(|e| connections.error(&e))?;
+        let now: Vec<String> = now.iter().map(|row| row.get(0)).collect();
+        if now != query.resolved {
+            names.clear();
+            return Err(tributary_core::Error::new(
+                tributary_core::ErrorKind::Conflict,
+                "the tables this query names resolved differently when it ran than when it was authorized",
+            )
+            .with_hint("the schema changed; plan and run the query again")
+            .with_retryable(true));
+        }
+        statement
+    };
     let values = params(statement.params(), &query.params, &[])?;
-    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-        values.iter().map(|value| value as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
+        .iter()
+        .map(|value| value as &(dyn tokio_postgres::types::ToSql + Sync))
+        .collect();
     // A portal fetches at most limit + 1 rows: the server stops there, and the extra row says "more exist".
-    let portal = transaction.bind(&statement, &refs).await.map_err(|e| connections.error(&e))?;
+    let portal = transaction
+        .bind(&statement, &refs)
+        .await
+        .map_err(|e| connections.error(&e))?;
     let fetch = i32::try_from(query.limit.saturating_add(1)).unwrap_or(i32::MAX);
-    let rows = transaction.query_portal(&portal, fetch).await.map_err(|e| connections.error(&e))?;
+    let rows = transaction
+        .query_portal(&portal, fetch)
+        .await
+        .map_err(|e| connections.error(&e))?;
     let columns: Vec<Column> = statement
         .columns()
         .iter()
@@ -55,7 +115,10 @@ pub(crate) async fn run(connections: &Connections, query: &PreparedQuery) -> Res
         })
         .collect();
     let mut out = Vec::with_capacity(rows.len().min(usize::try_from(query.limit).unwrap_or(usize::MAX)));
-    for row in rows.iter().take(usize::try_from(query.limit).unwrap_or(usize::MAX)) {
+    for row in rows
+        .iter()
+        .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
+    {
         let mut cells = Vec::with_capacity(columns.len());
         for index in 0..columns.len() {
             let cell: Cell = row.try_get(index).map_err(|e| connections.error(&e))?;
@@ -63,12 +126,21 @@ pub(crate) async fn run(connections: &Connections, query: &PreparedQuery) -> Res
         }
         out.push(cells);
     }
-    // Nothing was written; ending the read-only transaction either way is the same.
-    transaction.rollback().await.map_err(|e| connections.error(&e))?;
+    // Nothing was written. Dropping the transaction queues its ROLLBACK; the reset is pipelined behind it.
+    drop((portal, statement, transaction));
+    connections.release(client).await;
     let returned = out.len() as u64;
     let data = Data::Rows(RowSet { columns, rows: out });
     Ok(if rows.len() as u64 > query.limit {
-        Output::truncated(data, Truncation { reason: TruncationReason::RowLimit, limit: query.limit, returned, omitted: None })
+        Output::truncated(
+            data,
+            Truncation {
+                reason: TruncationReason::RowLimit,
+                limit: query.limit,
+                returned,
+                omitted: None,
+            },
+        )
     } else {
         Output::complete(data)
     })
