@@ -6,9 +6,13 @@
 //! - [`core`] (always): the [`Connector`] contract, its types, config specs, errors and
 //!   access policies.
 //! - [`postgres`] (feature `postgres`): the PostgreSQL connector.
+//! - [`sqlite`] (feature `sqlite`): the SQLite connector, the embedded default.
 
 pub use tributary_core as core;
 pub use tributary_core::{Connector, ConnectorFactory, Error, ErrorKind, Result};
 
 #[cfg(feature = "postgres")]
 pub use tributary_postgres as postgres;
+
+#[cfg(feature = "sqlite")]
+pub use tributary_sqlite as sqlite;

@@ -1,0 +1,227 @@
+//! Connections: a fresh one per call for a database file (so no session state can outlive a call), one
+//! shared connection for an in-memory database. Every call runs on a blocking thread, bounded by the
+//! statement timeout, and in the mode its operation needs.
+//!
+//! A query runs with two guards of SQLite's own behind the statement guard: `PRAGMA query_only`, and an
+//! authorizer that allows only reading tables and calling allowlisted functions, so SQLite itself refuses
+//! anything else the parser might have missed.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::{Connection, OpenFlags};
+use tributary_core::{Error, Result};
+use tributary_sql::Dialect;
+
+use crate::config::SqliteConfig;
+use crate::error;
+
+/// What a call will do with its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// An agent's read-only query: query_only, authorizer, timeout.
+    Query,
+    /// Tributary's own catalog reads: query_only and timeout.
+    Catalog,
+    /// A structured write: timeout only.
+    Write,
+}
+
+/// Where connections come from.
+pub(crate) struct Connections {
+    config: SqliteConfig,
+    shared: Option<Arc<Mutex<Connection>>>,
+}
+
+impl Connections {
+    /// Opens the shared in-memory connection, if the config asks for one; files open per call.
+    pub(crate) fn new(config: &SqliteConfig) -> Result<Connections> {
+        let shared = if config.in_memory() {
+            let connection = Connection::open_in_memory().map_err(|e| error::from_driver(e, &config.path))?;
+            Some(Arc::new(Mutex::new(connection)))
+        } else {
+            if config.create_if_missing && !config.file().exists() {
+                // Created once, up front, so reads and checks (which open read-only) find it.
+                open(config, Mode::Write)?;
+            }
+            None
+        };
+        Ok(Connections {
+            config: config.clone(),
+            shared,
+        })
+    }
+
+    /// Runs `work` on a connection prepared for `mode`, on a blocking thread.
+    pub(crate) async fn with<T, F>(&self, mode: Mode, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let config = self.config.clone();
+        let shared = self.shared.clone();
+        let task = tokio::task::spawn_blocking(move || match shared {
+            Some(shared) => {
+                let mut connection = shared.lock().unwrap_or_else(PoisonError::into_inner);
+                prepare(&mut connection, &config, mode)?;
+                let result = work(&connection);
+                let reset = unprepare(&mut connection);
+                result.and_then(|value| reset.map(|()| value))
+            }
+            None => {
+                let mut connection = open(&config, mode)?;
+                prepare(&mut connection, &config, mode)?;
+                work(&connection)
+            }
+        });
+        task.await
+            .map_err(|_| Error::internal("a SQLite call failed unexpectedly (its thread panicked)"))?
+    }
+
+    /// The path, for messages.
+    pub(crate) fn path(&self) -> &str {
+        &self.config.path
+    }
+}
+
+fn open(config: &SqliteConfig, mode: Mode) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if config.read_only || mode != Mode::Write {
+        flags |= OpenFlags::SQLITE_OPEN_READ_ONLY;
+    } else {
+        flags |= OpenFlags::SQLITE_OPEN_READ_WRITE;
+        if config.create_if_missing {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+    }
+    Connection::open_with_flags(config.file(), flags).map_err(|e| error::from_driver(e, &config.path))
+}
+
+fn prepare(connection: &mut Connection, config: &SqliteConfig, mode: Mode) -> Result<()> {
+    let path = &config.path;
+    connection
+        .busy_timeout(Duration::from_secs(config.busy_timeout_seconds))
+        .map_err(|e| error::from_driver(e, path))?;
+    let query_only = if mode == Mode::Write { "OFF" } else { "ON" };
+    connection
+        .pragma_update(None, "query_only", query_only)
+        .map_err(|e| error::from_driver(e, path))?;
+    let deadline = Instant::now() + config.statement_timeout();
+    connection
+        .progress_handler(1000, Some(move || Instant::now() > deadline))
+        .map_err(|e| error::from_driver(e, path))?;
+    if mode == Mode::Query {
+        connection
+            .authorizer(Some(read_only_authorizer))
+            .map_err(|e| error::from_driver(e, path))?;
+    }
+    Ok(())
+}
+
+fn unprepare(connection: &mut Connection) -> Result<()> {
+    let reset = |e| error::from_driver(e, ":memory:");
+    connection
+        .authorizer(None::<fn(AuthContext<'_>) -> Authorization>)
+        .map_err(reset)?;
+    connection
+        .progress_handler(0, None::<fn() -> bool>)
+        .map_err(reset)?;
+    connection.pragma_update(None, "query_only", "OFF").map_err(reset)
+}
+
+/// SQLite's own check of every action a query's compiled program takes.
+fn read_only_authorizer(context: AuthContext<'_>) -> Authorization {
+    match context.action {
+        AuthAction::Select | AuthAction::Read { .. } | AuthAction::Recursive => Authorization::Allow,
+        AuthAction::Function { function_name }
+            if Dialect::Sqlite.allows_function(&function_name.to_lowercase()) =>
+        {
+            Authorization::Allow
+        }
+        _ => Authorization::Deny,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn memory() -> SqliteConfig {
+        SqliteConfig {
+            path: ":memory:".into(),
+            create_if_missing: false,
+            busy_timeout_seconds: 1,
+            statement_timeout_seconds: 1,
+            default_rows: 10,
+            max_rows: 10,
+            read_only: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_authorizer_refuses_what_the_parser_would_have() {
+        let connections = Connections::new(&memory()).unwrap();
+        connections
+            .with(Mode::Write, |c| {
+                c.execute_batch("CREATE TABLE t (a int); INSERT INTO t VALUES (1)")
+                    .map_err(|e| error::from_driver(e, "m"))
+            })
+            .await
+            .unwrap();
+        for sql in [
+            "DELETE FROM t",
+            "INSERT INTO t VALUES (2)",
+            "PRAGMA writable_schema = 1",
+            "ATTACH ':memory:' AS x",
+            "SELECT load_extension('x')",
+            "CREATE TABLE u (a)",
+        ] {
+            let outcome = connections
+                .with(Mode::Query, move |c| {
+                    c.execute_batch(sql).map_err(|e| error::from_driver(e, "m"))
+                })
+                .await;
+            assert!(outcome.is_err(), "{sql} ran under the query authorizer");
+        }
+        let count = connections
+            .with(Mode::Query, |c| {
+                c.query_row("SELECT count(*), upper('a') FROM t", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .map_err(|e| error::from_driver(e, "m"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 1);
+        // The shared connection is handed back without the query's restrictions.
+        connections
+            .with(Mode::Write, |c| {
+                c.execute_batch("INSERT INTO t VALUES (2)")
+                    .map_err(|e| error::from_driver(e, "m"))
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn runaway_statements_are_interrupted() {
+        let connections = Connections::new(&memory()).unwrap();
+        let started = Instant::now();
+        let error = connections
+            .with(Mode::Query, |c| {
+                c.query_row(
+                    "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map_err(|e| error::from_driver(e, "m"))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), tributary_core::ErrorKind::Timeout, "{error}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}

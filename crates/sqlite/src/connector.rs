@@ -1,0 +1,307 @@
+//! [`SqliteConnector`]: the typed API for Rust services that link this crate, and the [`Connector`]
+//! implementation that registries and agents use. Both run the same code.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use tributary_core::{
+    Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
+    ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo, parse_params,
+};
+use tributary_sql::operations::{
+    self as sql_ops, DeleteParams, DescribeObjectParams, InsertParams, ListObjectsParams, QueryParams,
+    UpdateParams,
+};
+
+use crate::config::{self, CONNECTOR_TYPE, SqliteConfig};
+use crate::connection::{Connections, Mode};
+use crate::operations::Prepared;
+use crate::operations::query;
+use crate::operations::write::{self, PreparedWrite};
+use crate::schema::{self, MAIN};
+
+/// A SQLite database file (or in-memory database).
+pub struct SqliteConnector {
+    config: SqliteConfig,
+    connections: Connections,
+    operations: Vec<OperationSpec>,
+}
+
+impl SqliteConnector {
+    /// Builds the connector. A file is opened per call; use [`Connector::check`] to test that it opens.
+    pub fn new(config: SqliteConfig) -> Result<SqliteConnector> {
+        let connections = Connections::new(&config)?;
+        let operations = sql_ops::specs(&format!("SQLite database `{}`", config.path));
+        Ok(SqliteConnector {
+            config,
+            connections,
+            operations,
+        })
+    }
+
+    /// Runs one read-only statement (checked by the guard and by SQLite's authorizer) with bound `params`.
+    pub async fn query(&self, sql: &str, params: Vec<Value>, max_rows: Option<u64>) -> Result<Output> {
+        let limit = sql_ops::row_limit(max_rows, self.config.default_rows, self.config.max_rows)?;
+        let (prepared, _) = query::plan(
+            &self.connections,
+            QueryParams {
+                sql: sql.into(),
+                params,
+                max_rows,
+            },
+            limit,
+        )
+        .await?;
+        query::run(&self.connections, prepared).await
+    }
+
+    /// Inserts rows into `table` in one transaction.
+    pub async fn insert(&self, table: &str, rows: Vec<Map<String, Value>>) -> Result<u64> {
+        let name = self.writable(table).await?;
+        affected(
+            write::run(
+                &self.connections,
+                PreparedWrite::Insert(
+                    name,
+                    InsertParams {
+                        table: table.into(),
+                        rows,
+                    },
+                ),
+            )
+            .await,
+        )
+    }
+
+    /// Updates the rows of `table` that match `filter`.
+    pub async fn update(
+        &self,
+        table: &str,
+        set: Map<String, Value>,
+        filter: Map<String, Value>,
+    ) -> Result<u64> {
+        let name = self.writable(table).await?;
+        affected(
+            write::run(
+                &self.connections,
+                PreparedWrite::Update(
+                    name,
+                    UpdateParams {
+                        table: table.into(),
+                        set,
+                        filter,
+                    },
+                ),
+            )
+            .await,
+        )
+    }
+
+    /// Deletes the rows of `table` that match `filter`.
+    pub async fn delete(&self, table: &str, filter: Map<String, Value>) -> Result<u64> {
+        let name = self.writable(table).await?;
+        affected(
+            write::run(
+                &self.connections,
+                PreparedWrite::Delete(
+                    name,
+                    DeleteParams {
+                        table: table.into(),
+                        filter,
+                    },
+                ),
+            )
+            .await,
+        )
+    }
+
+    /// Describes one table or view.
+    pub async fn describe(&self, object: &str) -> Result<ObjectInfo> {
+        let name = self.resolve(object).await?;
+        self.describe_table(name).await
+    }
+
+    async fn describe_table(&self, name: String) -> Result<ObjectInfo> {
+        let path = self.config.path.clone();
+        let catalog = self
+            .connections
+            .with(Mode::Catalog, move |c| {
+                schema::discover(c, Some(&name), true).map_err(|e| crate::error::from_driver(e, &path))
+            })
+            .await?;
+        catalog
+            .objects
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::not_found("the object no longer exists"))
+    }
+
+    async fn resolve(&self, object: &str) -> Result<String> {
+        let path = self.config.path.clone();
+        let wanted = object.to_owned();
+        let found = self
+            .connections
+            .with(Mode::Catalog, move |c| {
+                schema::resolve(c, &wanted).map_err(|e| crate::error::from_driver(e, &path))
+            })
+            .await?;
+        found.ok_or_else(|| {
+            Error::not_found(format!("no table or view named `{object}`"))
+                .with_hint("call list_objects and use a name as it shows it (main.table)")
+        })
+    }
+
+    async fn writable(&self, table: &str) -> Result<String> {
+        if self.config.read_only {
+            return Err(Error::permission_denied("this SQLite connector is read-only")
+                .with_hint("an administrator can turn off read_only in the connector's settings"));
+        }
+        self.resolve(table).await
+    }
+}
+
+fn affected(output: Result<Output>) -> Result<u64> {
+    match output?.data {
+        Data::Write(summary) => Ok(summary.affected),
+        _ => Err(Error::internal("a write returned no write summary")),
+    }
+}
+
+#[async_trait]
+impl Connector for SqliteConnector {
+    fn connector_type(&self) -> &str {
+        CONNECTOR_TYPE
+    }
+
+    fn operations(&self) -> &[OperationSpec] {
+        &self.operations
+    }
+
+    async fn check(&self) -> CheckReport {
+        let read_only = self.config.read_only;
+        let path = self.config.path.clone();
+        let probe = self.connections.with(Mode::Catalog, move |connection| {
+            let (version, tables): (String, i64) = connection
+                .query_row(
+                    "SELECT sqlite_version(), (SELECT count(*) FROM main.sqlite_schema WHERE type = 'table')",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .map_err(|e| crate::error::from_driver(e, &path))?;
+            Ok(ServerInfo::new("SQLite", Some(version))
+                .with_detail("path", path)
+                .with_detail("tables", tables)
+                .with_detail("read_only", read_only))
+        });
+        CheckReport::run(self.config.statement_timeout(), probe).await
+    }
+
+    async fn discover(&self) -> Result<Catalog> {
+        let path = self.config.path.clone();
+        self.connections
+            .with(Mode::Catalog, move |c| {
+                schema::discover(c, None, true).map_err(|e| crate::error::from_driver(e, &path))
+            })
+            .await
+    }
+
+    async fn plan(&self, request: OperationRequest) -> Result<Plan> {
+        let spec = self.operation(&request.operation)?;
+        let (access, prepared) = match spec.name.as_str() {
+            "query" => {
+                let params: QueryParams = parse_params(&request.params)?;
+                let limit =
+                    sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
+                let (prepared, objects) = query::plan(&self.connections, params, limit).await?;
+                (Access::read(objects), Prepared::Query(prepared))
+            }
+            "list_objects" => {
+                let params: ListObjectsParams = parse_params(&request.params)?;
+                if params.schema.as_deref().is_some_and(|schema| schema != MAIN) {
+                    return Err(Error::not_found("SQLite databases have one schema, `main`"));
+                }
+                (Access::read(Vec::<String>::new()), Prepared::ListObjects)
+            }
+            "describe_object" => {
+                let params: DescribeObjectParams = parse_params(&request.params)?;
+                let name = self.resolve(&params.object).await?;
+                (
+                    Access::read([schema::object_name(&name)]),
+                    Prepared::Describe(name),
+                )
+            }
+            "insert" => {
+                let params: InsertParams = parse_params(&request.params)?;
+                let name = self.writable(&params.table).await?;
+                (
+                    Access::write([schema::object_name(&name)]),
+                    Prepared::Write(PreparedWrite::Insert(name, params)),
+                )
+            }
+            "update" => {
+                let params: UpdateParams = parse_params(&request.params)?;
+                let name = self.writable(&params.table).await?;
+                (
+                    Access::write([schema::object_name(&name)]),
+                    Prepared::Write(PreparedWrite::Update(name, params)),
+                )
+            }
+            _ => {
+                let params: DeleteParams = parse_params(&request.params)?;
+                let name = self.writable(&params.table).await?;
+                (
+                    Access::write([schema::object_name(&name)]),
+                    Prepared::Write(PreparedWrite::Delete(name, params)),
+                )
+            }
+        };
+        Ok(Plan::new(request, access).with_prepared(prepared))
+    }
+
+    async fn execute(&self, mut plan: Plan) -> Result<Output> {
+        match plan.take_prepared::<Prepared>()? {
+            Prepared::Query(prepared) => query::run(&self.connections, prepared).await,
+            Prepared::ListObjects => {
+                let path = self.config.path.clone();
+                let catalog = self
+                    .connections
+                    .with(Mode::Catalog, move |c| {
+                        schema::discover(c, None, false).map_err(|e| crate::error::from_driver(e, &path))
+                    })
+                    .await?;
+                Ok(Output::complete(Data::Catalog(catalog)))
+            }
+            Prepared::Describe(name) => Ok(Output::complete(Data::Object(Box::new(
+                self.describe_table(name).await?,
+            )))),
+            Prepared::Write(prepared) => write::run(&self.connections, prepared).await,
+        }
+    }
+}
+
+impl std::fmt::Debug for SqliteConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteConnector")
+            .field("path", &self.config.path)
+            .field("read_only", &self.config.read_only)
+            .finish()
+    }
+}
+
+/// Builds SQLite connectors from validated configs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SqliteFactory;
+
+#[async_trait]
+impl ConnectorFactory for SqliteFactory {
+    fn spec(&self) -> ConnectorSpec {
+        config::spec()
+    }
+
+    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
+        Ok(Arc::new(SqliteConnector::new(SqliteConfig::from_values(
+            &config,
+        )?)?))
+    }
+}

@@ -1,0 +1,107 @@
+//! `query`: one read-only statement, checked by the guard, then run under SQLite's own read-only authorizer
+//! with `query_only` on, reading at most the row limit plus one row (to know whether more exist).
+
+use rusqlite::Connection;
+use serde_json::Value;
+use tributary_core::{Column, Data, Output, Result, RowSet, Truncation, TruncationReason};
+use tributary_sql::operations::QueryParams;
+use tributary_sql::{Dialect, ReadStatement};
+
+use crate::connection::{Connections, Mode};
+use crate::error::Failure;
+use crate::schema;
+use crate::types::{cell, data_type, param};
+
+/// A statement the guard accepted, with its values and row limit.
+pub(crate) struct PreparedQuery {
+    pub(crate) statement: ReadStatement,
+    pub(crate) params: Vec<Value>,
+    pub(crate) limit: u64,
+}
+
+/// Checks the SQL and reports every table it reads as `main.table`.
+pub(crate) async fn plan(
+    connections: &Connections,
+    params: QueryParams,
+    limit: u64,
+) -> Result<(PreparedQuery, Vec<String>)> {
+    let statement = ReadStatement::parse(&params.sql, Dialect::Sqlite)?;
+    let tables: Vec<_> = statement.tables().iter().cloned().collect();
+    let path = connections.path().to_owned();
+    let objects = connections
+        .with(Mode::Catalog, move |connection| {
+            schema::qualify(connection, &tables).map_err(|e| crate::error::from_driver(e, &path))
+        })
+        .await?;
+    Ok((
+        PreparedQuery {
+            statement,
+            params: params.params,
+            limit,
+        },
+        objects,
+    ))
+}
+
+/// Runs a checked statement.
+pub(crate) async fn run(connections: &Connections, query: PreparedQuery) -> Result<Output> {
+    let path = connections.path().to_owned();
+    connections
+        .with(Mode::Query, move |connection| {
+            read(connection, &query).map_err(|e| e.into_error(&path))
+        })
+        .await
+}
+
+fn read(connection: &Connection, query: &PreparedQuery) -> Result<Output, Failure> {
+    let mut statement = connection.prepare(query.statement.sql())?;
+    let columns: Vec<Column> = statement
+        .columns()
+        .map(|column| Column {
+            name: column.name().to_owned(),
+            data_type: data_type(column.decl_type()),
+            native_type: column.decl_type().unwrap_or("").to_owned(),
+        })
+        .collect();
+    let expected = statement.parameter_count();
+    if expected != query.params.len() {
+        return Err(Failure::Driver(rusqlite::Error::InvalidParameterCount(
+            query.params.len(),
+            expected,
+        )));
+    }
+    for (index, value) in query.params.iter().enumerate() {
+        let value = param(value, tributary_core::DataType::Other, &format!("{}", index + 1))?;
+        statement.raw_bind_parameter(index + 1, value)?;
+    }
+    let mut rows = statement.raw_query();
+    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if out.len() == limit {
+            more = true;
+            break;
+        }
+        let mut cells = Vec::with_capacity(columns.len());
+        for (index, column) in columns.iter().enumerate() {
+            cells.push(cell(row.get_ref(index)?, column.data_type));
+        }
+        out.push(cells);
+    }
+    let returned = out.len() as u64;
+    let data = Data::Rows(RowSet { columns, rows: out });
+    Ok(if more {
+        Output::truncated(
+            data,
+            Truncation {
+                reason: TruncationReason::RowLimit,
+                limit: query.limit,
+                returned,
+                omitted: None,
+            },
+        )
+    } else {
+        Output::complete(data)
+    })
+}
