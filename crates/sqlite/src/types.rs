@@ -39,8 +39,6 @@ pub fn data_type(declared: Option<&str>) -> DataType {
         DataType::Float
     } else if has("DEC") || has("NUMERIC") {
         DataType::Decimal
-    } else if upper.is_empty() {
-        DataType::Other
     } else {
         DataType::Other
     }
