@@ -7,9 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tributary_core::{Connector, ErrorKind};
+use tributary_testkit::network::{Proxy, SilentServer, closed_port};
 
 async fn config_on_port(database: &str, port: u16, extra: serde_json::Value) -> serde_json::Value {
     let mut config = common::config_json(database, extra).await;
@@ -45,10 +44,7 @@ async fn a_wrong_password_is_an_authentication_error_without_the_password() {
 #[tokio::test]
 async fn a_closed_port_is_unreachable() {
     let db = common::database("").await;
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = closed_port().unwrap();
     let connector = common::build(&config_on_port(&db.name, port, json!({})).await);
     let started = Instant::now();
     let report = connector.check().await;
@@ -61,17 +57,10 @@ async fn a_closed_port_is_unreachable() {
 #[tokio::test]
 async fn a_silent_server_times_out_within_the_connect_timeout() {
     let db = common::database("").await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
     // Accepts connections and never says a word.
-    let silent = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let silent = SilentServer::start().await.unwrap();
     let connector =
-        common::build(&config_on_port(&db.name, port, json!({"connect_timeout_seconds": 1})).await);
+        common::build(&config_on_port(&db.name, silent.port(), json!({"connect_timeout_seconds": 1})).await);
     let started = Instant::now();
     let report = connector.check().await;
     let elapsed = started.elapsed();
@@ -85,7 +74,7 @@ async fn a_silent_server_times_out_within_the_connect_timeout() {
     let error = connector.query("SELECT 1", vec![], None).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout);
     assert!(started.elapsed() < Duration::from_secs(4));
-    silent.abort();
+    drop(silent);
 }
 
 #[tokio::test]
@@ -112,46 +101,15 @@ async fn killed_sessions_are_replaced_by_the_pool() {
     );
 }
 
-/// A TCP proxy to the test server that can be cut (every connection dropped, new ones refused) and
-/// restored, standing in for a server that goes away and comes back.
-struct Proxy {
-    port: u16,
-    up: watch::Sender<bool>,
-}
-
-async fn proxy(target_port: u16) -> Proxy {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (up, state) = watch::channel(true);
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            let mut state = state.clone();
-            if !*state.borrow() {
-                continue; // dropped at once: the client sees the connection close
-            }
-            tokio::spawn(async move {
-                let Ok(mut server) = TcpStream::connect(("127.0.0.1", target_port)).await else {
-                    return;
-                };
-                tokio::select! {
-                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                    _ = state.wait_for(|up| !up) => {}
-                }
-            });
-        }
-    });
-    Proxy { port, up }
-}
-
 #[tokio::test]
 async fn the_pool_recovers_after_the_server_comes_back() {
     let db = common::database("CREATE TABLE t AS SELECT 42 AS answer;").await;
     let server = tributary_testkit::postgres().await.unwrap();
-    let proxy = proxy(server.port()).await;
+    let proxy = Proxy::start(server.port()).await.unwrap();
     let connector = common::build(
         &config_on_port(
             &db.name,
-            proxy.port,
+            proxy.port(),
             json!({"pool_size": 2, "connect_timeout_seconds": 2}),
         )
         .await,
@@ -161,7 +119,7 @@ async fn the_pool_recovers_after_the_server_comes_back() {
         .await
         .unwrap();
 
-    proxy.up.send_replace(false);
+    proxy.cut();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     let error = connector
@@ -176,7 +134,7 @@ async fn the_pool_recovers_after_the_server_comes_back() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(!connector.check().await.is_connected());
 
-    proxy.up.send_replace(true);
+    proxy.restore();
     let output = connector
         .query("SELECT answer FROM t", vec![], None)
         .await

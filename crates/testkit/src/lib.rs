@@ -15,10 +15,12 @@
 //! - [`postgres`](mod@postgres): PostgreSQL, via `initdb`/`postgres` (Debian package `postgresql`).
 //! - [`mysql`](mod@mysql): MariaDB or MySQL, via `mariadb-install-db`/`mariadbd` (Debian package `mariadb-server`).
 //! - [`s3`](mod@s3): an S3-compatible server that checks signatures, run in process (nothing to install).
+//! - [`network`]: loopback faults for failure tests: a silent server, a closed port, a cuttable proxy.
 //! - [`services`]: starting all of them at once for a test run.
 
 pub mod error;
 pub mod mysql;
+pub mod network;
 pub mod postgres;
 mod process;
 pub mod s3;
