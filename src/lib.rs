@@ -6,6 +6,7 @@
 //! - [`core`] (always): the [`Connector`] contract, its types, config specs, errors and
 //!   access policies.
 //! - [`postgres`] (feature `postgres`): the PostgreSQL connector.
+//! - [`mysql`] (feature `mysql`): the MySQL and MariaDB connector.
 //! - [`sqlite`] (feature `sqlite`): the SQLite connector, the embedded default.
 
 pub use tributary_core as core;
@@ -16,3 +17,6 @@ pub use tributary_postgres as postgres;
 
 #[cfg(feature = "sqlite")]
 pub use tributary_sqlite as sqlite;
+
+#[cfg(feature = "mysql")]
+pub use tributary_mysql as mysql;

@@ -111,6 +111,8 @@ pub(crate) async fn discover(
         add_columns(connections, &client, &by_oid, &mut objects, schema, oid).await?;
         add_keys(connections, &client, &by_oid, &mut objects, schema, oid).await?;
     }
+    // ORDER BY follows the database's collation; the catalog is sorted by exact name.
+    objects.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Catalog {
         objects,
         truncated: false,

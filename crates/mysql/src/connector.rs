@@ -1,0 +1,295 @@
+//! [`MysqlConnector`]: the typed API for Rust services that link this crate, and the [`Connector`]
+//! implementation that registries and agents use. Both run the same code.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mysql_async::prelude::Queryable;
+use serde_json::{Map, Value};
+use tributary_core::{
+    Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
+    ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo, parse_params,
+};
+use tributary_sql::operations::{
+    self as sql_ops, DeleteParams, DescribeObjectParams, InsertParams, ListObjectsParams, QueryParams,
+    UpdateParams,
+};
+
+use crate::config::{self, CONNECTOR_TYPE, MysqlConfig};
+use crate::connection::{Connections, Flavor};
+use crate::operations::Prepared;
+use crate::operations::query;
+use crate::operations::write::{self, PreparedWrite};
+use crate::schema;
+
+/// A live connection pool to one MySQL or MariaDB database.
+pub struct MysqlConnector {
+    config: MysqlConfig,
+    connections: Connections,
+    operations: Vec<OperationSpec>,
+}
+
+impl MysqlConnector {
+    /// Builds the connector. Nothing connects until the first call; use [`Connector::check`] to test the
+    /// connection.
+    pub fn new(config: MysqlConfig) -> Result<MysqlConnector> {
+        let connections = Connections::new(&config)?;
+        let operations = sql_ops::specs(&format!(
+            "MySQL database `{}` at {}",
+            config.database(),
+            config.address()
+        ));
+        Ok(MysqlConnector {
+            config,
+            connections,
+            operations,
+        })
+    }
+
+    /// Runs one read-only statement (checked by the guard) with bound `params`. No policy is applied: the
+    /// caller has decided.
+    pub async fn query(&self, sql: &str, params: Vec<Value>, max_rows: Option<u64>) -> Result<Output> {
+        let limit = sql_ops::row_limit(max_rows, self.config.default_rows, self.config.max_rows)?;
+        let (prepared, _) = query::plan(
+            &self.connections,
+            QueryParams {
+                sql: sql.into(),
+                params,
+                max_rows,
+            },
+            limit,
+        )?;
+        self.scrub(query::run(&self.connections, &prepared).await)
+    }
+
+    /// Inserts rows into `table` in one transaction.
+    pub async fn insert(&self, table: &str, rows: Vec<Map<String, Value>>) -> Result<u64> {
+        let name = self.writable(table).await?;
+        affected(
+            self.scrub(
+                write::run(
+                    &self.connections,
+                    &PreparedWrite::Insert(
+                        name,
+                        InsertParams {
+                            table: table.into(),
+                            rows,
+                        },
+                    ),
+                )
+                .await,
+            ),
+        )
+    }
+
+    /// Updates the rows of `table` that match `filter`.
+    pub async fn update(
+        &self,
+        table: &str,
+        set: Map<String, Value>,
+        filter: Map<String, Value>,
+    ) -> Result<u64> {
+        let name = self.writable(table).await?;
+        let params = UpdateParams {
+            table: table.into(),
+            set,
+            filter,
+        };
+        affected(self.scrub(write::run(&self.connections, &PreparedWrite::Update(name, params)).await))
+    }
+
+    /// Deletes the rows of `table` that match `filter`.
+    pub async fn delete(&self, table: &str, filter: Map<String, Value>) -> Result<u64> {
+        let name = self.writable(table).await?;
+        affected(
+            self.scrub(
+                write::run(
+                    &self.connections,
+                    &PreparedWrite::Delete(
+                        name,
+                        DeleteParams {
+                            table: table.into(),
+                            filter,
+                        },
+                    ),
+                )
+                .await,
+            ),
+        )
+    }
+
+    /// Describes one table or view.
+    pub async fn describe(&self, object: &str) -> Result<ObjectInfo> {
+        let name = self.scrub(schema::resolve(&self.connections, object).await)?;
+        self.describe_table(&name).await
+    }
+
+    async fn describe_table(&self, name: &str) -> Result<ObjectInfo> {
+        let catalog = self.scrub(schema::discover(&self.connections, Some(name), true).await)?;
+        catalog
+            .objects
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::not_found(format!("`{name}` no longer exists")))
+    }
+
+    async fn writable(&self, table: &str) -> Result<String> {
+        if self.config.read_only {
+            return Err(Error::permission_denied("this MySQL connector is read-only")
+                .with_hint("an administrator can turn off read_only in the connector's settings"));
+        }
+        self.scrub(schema::resolve(&self.connections, table).await)
+    }
+
+    async fn probe(&self) -> Result<ServerInfo> {
+        let flavor = self.connections.flavor().await?;
+        let mut conn = self.connections.get().await?;
+        let row: Option<(String, Option<String>, String)> = conn
+            .query_first("SELECT VERSION(), DATABASE(), CURRENT_USER()")
+            .await
+            .map_err(|e| self.connections.error(&e))?;
+        let (version, database, user) =
+            row.ok_or_else(|| Error::internal("the server returned no version"))?;
+        let product = if flavor == Flavor::MariaDb {
+            "MariaDB"
+        } else {
+            "MySQL"
+        };
+        Ok(ServerInfo::new(product, Some(version))
+            .with_detail("database", database.unwrap_or_default())
+            .with_detail("user", user))
+    }
+
+    fn name(&self, table: &str) -> String {
+        schema::object_name(self.config.database(), table)
+    }
+
+    /// Removes any configured secret from an error before it leaves the connector.
+    fn scrub<T>(&self, result: Result<T>) -> Result<T> {
+        result.map_err(|error| error.redact(&self.config.secrets()))
+    }
+}
+
+fn affected(output: Result<Output>) -> Result<u64> {
+    match output?.data {
+        Data::Write(summary) => Ok(summary.affected),
+        _ => Err(Error::internal("a write returned no write summary")),
+    }
+}
+
+#[async_trait]
+impl Connector for MysqlConnector {
+    fn connector_type(&self) -> &str {
+        CONNECTOR_TYPE
+    }
+
+    fn operations(&self) -> &[OperationSpec] {
+        &self.operations
+    }
+
+    async fn check(&self) -> CheckReport {
+        // The probe connects at most twice (flavor probe, then the pool), each bounded by the connect timeout.
+        let limit = self.config.connect_timeout() * 2 + Duration::from_secs(2);
+        CheckReport::run(limit, async { self.scrub(self.probe().await) }).await
+    }
+
+    async fn discover(&self) -> Result<Catalog> {
+        self.scrub(schema::discover(&self.connections, None, true).await)
+    }
+
+    async fn plan(&self, request: OperationRequest) -> Result<Plan> {
+        let spec = self.operation(&request.operation)?;
+        let (access, prepared) = match spec.name.as_str() {
+            "query" => {
+                let params: QueryParams = parse_params(&request.params)?;
+                let limit =
+                    sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
+                let (prepared, objects) = query::plan(&self.connections, params, limit)?;
+                (Access::read(objects), Prepared::Query(prepared))
+            }
+            "list_objects" => {
+                let params: ListObjectsParams = parse_params(&request.params)?;
+                if params
+                    .schema
+                    .as_deref()
+                    .is_some_and(|schema| schema != self.config.database())
+                {
+                    return Err(Error::not_found(format!(
+                        "this connector works in the database `{}` only",
+                        self.config.database()
+                    )));
+                }
+                (Access::read(Vec::<String>::new()), Prepared::ListObjects)
+            }
+            "describe_object" => {
+                let params: DescribeObjectParams = parse_params(&request.params)?;
+                let name = self.scrub(schema::resolve(&self.connections, &params.object).await)?;
+                (Access::read([self.name(&name)]), Prepared::Describe(name))
+            }
+            "insert" => {
+                let params: InsertParams = parse_params(&request.params)?;
+                let name = self.writable(&params.table).await?;
+                (
+                    Access::write([self.name(&name)]),
+                    Prepared::Write(PreparedWrite::Insert(name, params)),
+                )
+            }
+            "update" => {
+                let params: UpdateParams = parse_params(&request.params)?;
+                let name = self.writable(&params.table).await?;
+                (
+                    Access::write([self.name(&name)]),
+                    Prepared::Write(PreparedWrite::Update(name, params)),
+                )
+            }
+            _ => {
+                let params: DeleteParams = parse_params(&request.params)?;
+                let name = self.writable(&params.table).await?;
+                (
+                    Access::write([self.name(&name)]),
+                    Prepared::Write(PreparedWrite::Delete(name, params)),
+                )
+            }
+        };
+        Ok(Plan::new(request, access).with_prepared(prepared))
+    }
+
+    async fn execute(&self, mut plan: Plan) -> Result<Output> {
+        let result = match plan.take_prepared::<Prepared>()? {
+            Prepared::Query(prepared) => query::run(&self.connections, &prepared).await,
+            Prepared::ListObjects => schema::discover(&self.connections, None, false)
+                .await
+                .map(|catalog| Output::complete(Data::Catalog(catalog))),
+            Prepared::Describe(name) => self
+                .describe_table(&name)
+                .await
+                .map(|object| Output::complete(Data::Object(Box::new(object)))),
+            Prepared::Write(prepared) => write::run(&self.connections, &prepared).await,
+        };
+        self.scrub(result)
+    }
+}
+
+impl std::fmt::Debug for MysqlConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MysqlConnector")
+            .field("address", &self.config.address())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds MySQL connectors from validated configs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MysqlFactory;
+
+#[async_trait]
+impl ConnectorFactory for MysqlFactory {
+    fn spec(&self) -> ConnectorSpec {
+        config::spec()
+    }
+
+    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
+        Ok(Arc::new(MysqlConnector::new(MysqlConfig::from_values(&config)?)?))
+    }
+}

@@ -1,0 +1,77 @@
+//! MySQL and MariaDB errors mapped to Tributary's error kinds, with messages that never carry a secret.
+
+use tributary_core::{Error, ErrorKind};
+
+/// Maps a driver error; `address` names the server in connection errors.
+pub(crate) fn from_driver(error: &mysql_async::Error, address: &str) -> Error {
+    match error {
+        mysql_async::Error::Server(server) => {
+            let kind = match server.code {
+                1045 | 1698 => ErrorKind::Authentication,
+                1044 | 1142 | 1143 | 1227 | 1290 | 1792 | 1370 => ErrorKind::PermissionDenied,
+                1146 | 1054 | 1049 | 1305 | 1051 => ErrorKind::NotFound,
+                1969 | 3024 | 1317 => ErrorKind::Timeout,
+                1062 | 1451 | 1452 | 1205 | 1213 | 1022 | 1586 => ErrorKind::Conflict,
+                1040 | 1053 | 1077 | 1152 => ErrorKind::Unreachable,
+                // Syntax, bad values, wrong counts: what the caller sent needs fixing.
+                _ => ErrorKind::InvalidInput,
+            };
+            let retryable = matches!(server.code, 1205 | 1213 | 1040 | 1053);
+            let mut mapped = Error::new(kind, format!("MySQL: {}", server.message))
+                .with_retryable(retryable || kind.retryable_by_default());
+            if matches!(server.code, 1969 | 3024) {
+                mapped = mapped.with_hint(
+                    "the statement ran past the statement timeout; ask for less data or raise the timeout",
+                );
+            } else if matches!(server.code, 1792 | 1290) {
+                mapped = mapped.with_hint("this connector is read-only");
+            }
+            mapped
+        }
+        mysql_async::Error::Io(io) => {
+            let text = io.to_string();
+            let refused = matches!(io, mysql_async::IoError::Io(inner) if inner.kind() == std::io::ErrorKind::ConnectionRefused);
+            if refused {
+                Error::new(
+                    ErrorKind::Unreachable,
+                    format!("MySQL at {address} refused the connection"),
+                )
+                .with_hint(
+                    "check the host and port, and that the server is running and accepts TCP connections",
+                )
+            } else if text.to_lowercase().contains("tls") || text.to_lowercase().contains("certificate") {
+                Error::new(
+                    ErrorKind::Unreachable,
+                    format!("the TLS handshake with {address} failed: {text}"),
+                )
+                .with_hint(
+                    "check tls_mode and the CA certificate; use require if the certificate is self-signed",
+                )
+                .with_retryable(false)
+            } else {
+                Error::new(
+                    ErrorKind::Unreachable,
+                    format!("lost the connection to MySQL at {address}: {text}"),
+                )
+            }
+        }
+        mysql_async::Error::Driver(driver) => {
+            let text = driver.to_string();
+            if text.contains("TLS") || text.contains("SSL") {
+                Error::new(ErrorKind::Unreachable, format!("MySQL at {address}: {text}"))
+                    .with_hint(
+                        "the server does not offer TLS; set tls_mode to disable only on a trusted network",
+                    )
+                    .with_retryable(false)
+            } else if text.contains("Connection to the server is closed") || text.contains("closed") {
+                Error::new(
+                    ErrorKind::Unreachable,
+                    format!("lost the connection to MySQL at {address}"),
+                )
+            } else {
+                Error::new(ErrorKind::Internal, format!("MySQL driver error: {text}"))
+            }
+        }
+        other => Error::internal(format!("MySQL driver error: {other}")),
+    }
+}

@@ -1,0 +1,147 @@
+//! Connection failures get the right error kind within the configured timeout, never hang, never leak the
+//! password, and the pool recovers once the server is back. Only loopback addresses are used.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::Queryable;
+use serde_json::json;
+use tributary_core::{Connector, ErrorKind};
+use tributary_testkit::network::{Proxy, SilentServer, closed_port};
+
+async fn config_on_port(database: &str, port: u16, extra: serde_json::Value) -> serde_json::Value {
+    let mut config = common::config_json(database, extra).await;
+    config["host"] = json!("127.0.0.1");
+    config["port"] = json!(port);
+    config
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_an_authentication_error_without_the_password() {
+    let db = common::database("").await;
+    let mut config = common::config_json(&db.name, json!({})).await;
+    config["password"] = json!("Wrong-Pa55word-Marker");
+    let connector = common::build(&config);
+    let report = connector.check().await;
+    let error = report.error.clone().expect("a wrong password must fail");
+    assert_eq!(error.kind, ErrorKind::Authentication, "{error:?}");
+    let everything = format!(
+        "{report:?} {} {connector:?}",
+        serde_json::to_string(&report).unwrap()
+    );
+    assert!(!everything.contains("Wrong-Pa55word-Marker"), "{everything}");
+    let error = connector.query("SELECT 1", vec![], None).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Authentication);
+    assert!(!format!("{error:?}").contains("Wrong-Pa55word-Marker"));
+}
+
+#[tokio::test]
+async fn a_closed_port_is_unreachable() {
+    let db = common::database("").await;
+    let connector = common::build(&config_on_port(&db.name, closed_port().unwrap(), json!({})).await);
+    let started = Instant::now();
+    let error = connector.check().await.error.expect("nothing listens there");
+    assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
+    assert!(error.retryable);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_within_the_connect_timeout() {
+    let db = common::database("").await;
+    let silent = SilentServer::start().await.unwrap();
+    let connector =
+        common::build(&config_on_port(&db.name, silent.port(), json!({"connect_timeout_seconds": 1})).await);
+    let started = Instant::now();
+    let error = connector
+        .check()
+        .await
+        .error
+        .expect("a silent server must not pass the check");
+    let elapsed = started.elapsed();
+    assert_eq!(error.kind, ErrorKind::Timeout, "{error:?}");
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(4),
+        "took {elapsed:?}"
+    );
+    let started = Instant::now();
+    assert_eq!(
+        connector
+            .query("SELECT 1", vec![], None)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Timeout
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[tokio::test]
+async fn killed_sessions_are_replaced_by_the_pool() {
+    let mut db = common::database(
+        "CREATE TABLE t (id INT); INSERT INTO t VALUES (1)"
+            .replace("; ", ";\n")
+            .as_str(),
+    )
+    .await;
+    let connector = common::connector_with(&db.name, json!({"pool_size": 2})).await;
+    assert!(connector.check().await.is_connected());
+    connector.query("SELECT id FROM t", vec![], None).await.unwrap();
+    let ids: Vec<u64> = db
+        .admin
+        .exec(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+            (db.name.as_str(),),
+        )
+        .await
+        .unwrap();
+    assert!(!ids.is_empty(), "the connector's sessions were found");
+    for id in ids {
+        db.admin.query_drop(format!("KILL {id}")).await.unwrap();
+    }
+    let output = connector.query("SELECT id FROM t", vec![], None).await.unwrap();
+    assert_eq!(common::rows(&output), json!([[1]]));
+}
+
+#[tokio::test]
+async fn the_pool_recovers_after_the_server_comes_back() {
+    let db = common::database("CREATE TABLE t (answer INT);\nINSERT INTO t VALUES (42)").await;
+    let server = tributary_testkit::mysql().await.unwrap();
+    let proxy = Proxy::start(server.port()).await.unwrap();
+    let connector = common::build(
+        &config_on_port(
+            &db.name,
+            proxy.port(),
+            json!({"pool_size": 2, "connect_timeout_seconds": 2}),
+        )
+        .await,
+    );
+    connector
+        .query("SELECT answer FROM t", vec![], None)
+        .await
+        .unwrap();
+
+    proxy.cut();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let error = connector
+        .query("SELECT answer FROM t", vec![], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::Unreachable | ErrorKind::Timeout),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    proxy.restore();
+    let output = connector
+        .query("SELECT answer FROM t", vec![], None)
+        .await
+        .unwrap();
+    assert_eq!(common::rows(&output), json!([[42]]));
+    assert!(connector.check().await.is_connected());
+}
