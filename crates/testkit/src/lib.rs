@@ -16,6 +16,7 @@
 //! - [`mysql`](mod@mysql): MariaDB or MySQL, via `mariadb-install-db`/`mariadbd` (Debian package `mariadb-server`).
 //! - [`s3`](mod@s3): an S3-compatible server that checks signatures, run in process (nothing to install).
 //! - [`network`]: loopback faults for failure tests: a silent server, a closed port, a cuttable proxy.
+//! - [`tls`]: a throwaway CA and server certificate for TLS tests.
 //! - [`services`]: starting all of them at once for a test run.
 
 pub mod error;
@@ -25,6 +26,7 @@ pub mod postgres;
 mod process;
 pub mod s3;
 pub mod services;
+pub mod tls;
 
 pub use error::{Result, TestkitError};
 pub use mysql::{MysqlServer, mysql};

@@ -62,8 +62,21 @@ impl MysqlServer {
 
     /// Starts a new throwaway instance on a free port of 127.0.0.1, owned by the returned value.
     pub async fn start() -> Result<MysqlServer> {
+        MysqlServer::start_with(None).await
+    }
+
+    /// Starts a new throwaway instance that offers TLS with `certificates` (clients may still connect
+    /// without TLS).
+    pub async fn start_with_tls(certificates: &crate::tls::TestCertificates) -> Result<MysqlServer> {
+        MysqlServer::start_with(Some(certificates)).await
+    }
+
+    async fn start_with(tls: Option<&crate::tls::TestCertificates>) -> Result<MysqlServer> {
         let (install_db, server) = binaries()?;
         let dir = scratch_dir("tributary-mariadb-")?;
+        if let Some(certificates) = tls {
+            certificates.write_to(&dir)?;
+        }
         hand_over(&dir, "mysql")?;
         let data = dir.join("data");
         let mut install = Command::new(&install_db);
@@ -92,6 +105,11 @@ impl MysqlServer {
         ];
         if running_as_root() {
             command.push("--user=mysql".into());
+        }
+        if tls.is_some() {
+            command.push(format!("--ssl-cert={}", dir.join("server.crt").display()));
+            command.push(format!("--ssl-key={}", dir.join("server.key").display()));
+            command.push(format!("--ssl-ca={}", dir.join("ca.crt").display()));
         }
         let args: Vec<&str> = command.iter().map(String::as_str).collect();
         let process = Watchdog::spawn(&dir, "TERM", &args)?;

@@ -74,12 +74,25 @@ impl PostgresServer {
 
     /// Starts a new throwaway cluster on a free port of 127.0.0.1, owned by the returned value.
     pub async fn start() -> Result<PostgresServer> {
+        PostgresServer::start_with(None).await
+    }
+
+    /// Starts a new throwaway cluster that offers TLS with `certificates` (clients may still connect
+    /// without TLS).
+    pub async fn start_with_tls(certificates: &crate::tls::TestCertificates) -> Result<PostgresServer> {
+        PostgresServer::start_with(Some(certificates)).await
+    }
+
+    async fn start_with(tls: Option<&crate::tls::TestCertificates>) -> Result<PostgresServer> {
         let bin = bin_dir()?;
         let dir = scratch_dir("tributary-pg-")?;
         let password = random_hex(12);
         let password_file = dir.join("pw");
         std::fs::write(&password_file, &password)
             .map_err(|error| TestkitError::io("could not write the password file", error))?;
+        if let Some(certificates) = tls {
+            certificates.write_to(&dir)?;
+        }
         hand_over(&dir, "postgres")?;
 
         let data = dir.join("data");
@@ -125,6 +138,16 @@ impl PostgresServer {
             ]
             .map(str::to_owned),
         );
+        if tls.is_some() {
+            command.extend([
+                "-c".to_owned(),
+                "ssl=on".to_owned(),
+                "-c".to_owned(),
+                format!("ssl_cert_file={}", dir.join("server.crt").display()),
+                "-c".to_owned(),
+                format!("ssl_key_file={}", dir.join("server.key").display()),
+            ]);
+        }
         let args: Vec<&str> = command.iter().map(String::as_str).collect();
         // SIGINT is PostgreSQL's "fast shutdown": it does not wait for clients to disconnect.
         let process = Watchdog::spawn(&dir, "INT", &args)?;
