@@ -88,9 +88,8 @@ async fn tls_modes_against_a_server_with_a_private_ca() {
     let bad_ca = config::spec()
         .validate(&json!({"host": "localhost", "database": "d", "user": "u", "tls_mode": "verify-full", "ca_certificate": "not a certificate"}))
         .unwrap();
-    let error = PostgresConnector::new(PostgresConfig::from_values(&bad_ca).unwrap())
-        .err()
-        .expect("garbage CA");
+    let error =
+        PostgresConnector::new(PostgresConfig::from_values(&bad_ca).unwrap()).expect_err("garbage CA");
     assert_eq!(error.kind(), ErrorKind::InvalidConfig);
     assert_eq!(error.fields()[0].field, "ca_certificate");
 }
