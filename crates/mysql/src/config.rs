@@ -15,6 +15,8 @@ pub const CONNECTOR_TYPE: &str = "mysql";
 pub enum TlsMode {
     /// Plain TCP.
     Disable,
+    /// TLS if the server offers it, without verifying its certificate; plain TCP otherwise.
+    Prefer,
     /// TLS always, without verifying the certificate.
     Require,
     /// TLS always, with the certificate checked against the CA and the host name.
@@ -77,7 +79,7 @@ pub fn spec() -> ConnectorSpec {
         .field(FieldSpec::string("user", "User").group("Authentication").help("Prefer a user that can only read what agents need."))
         .field(FieldSpec::string("password", "Password").secret().group("Authentication"))
         .field(
-            FieldSpec::choice("tls_mode", "TLS", ["disable", "require", "verify-full"])
+            FieldSpec::choice("tls_mode", "TLS", ["disable", "prefer", "require", "verify-full"])
                 .default_value("require")
                 .group("TLS")
                 .help("verify-full checks the server's certificate and host name; require encrypts without checking."),

@@ -14,6 +14,9 @@ use tributary_core::{Error, ErrorKind, Result};
 use crate::config::{MysqlConfig, TlsMode};
 use crate::error;
 
+/// How mysql_async says the server has no TLS (its `DriverError::NoClientSslFlagFromServer`).
+const NO_TLS_ON_SERVER: &str = "server does not have this capability";
+
 /// Which server the connector talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavor {
@@ -58,7 +61,7 @@ impl Connections {
     async fn pool(&self) -> Result<&(Pool, Flavor)> {
         self.pool
             .get_or_try_init(|| async {
-                let mut probe = self.bounded(Conn::new(self.base.clone())).await?;
+                let (base, mut probe) = self.probe_connection().await?;
                 let version: Option<String> = probe
                     .query_first("SELECT VERSION()")
                     .await
@@ -75,14 +78,27 @@ impl Connections {
                             .unwrap_or_default(),
                     )
                     .with_reset_connection(true);
-                let opts = self
-                    .base
-                    .clone()
+                let opts = base
                     .setup(session_setup(&self.config, flavor))
                     .pool_opts(pool_opts);
                 Ok((Pool::new(opts), flavor))
             })
             .await
+    }
+
+    /// A first connection, and the options that made it: with `prefer`, TLS when the server offers it and
+    /// plain TCP when it says it does not (any other failure is reported, not papered over).
+    async fn probe_connection(&self) -> Result<(OptsBuilder, Conn)> {
+        match self.bounded(Conn::new(self.base.clone())).await {
+            Err(error)
+                if self.config.tls_mode == TlsMode::Prefer && error.message().contains(NO_TLS_ON_SERVER) =>
+            {
+                let plain = self.base.clone().ssl_opts(None::<SslOpts>);
+                let conn = self.bounded(Conn::new(plain.clone())).await?;
+                Ok((plain, conn))
+            }
+            other => other.map(|conn| (self.base.clone(), conn)),
+        }
     }
 
     /// A live session from the pool, reset and set up, within the connect timeout.
@@ -163,7 +179,7 @@ fn session_setup(config: &MysqlConfig, flavor: Flavor) -> Vec<String> {
 fn ssl_opts(config: &MysqlConfig) -> Result<Option<SslOpts>> {
     Ok(match config.tls_mode {
         TlsMode::Disable => None,
-        TlsMode::Require => Some(
+        TlsMode::Prefer | TlsMode::Require => Some(
             SslOpts::default()
                 .with_danger_accept_invalid_certs(true)
                 .with_danger_skip_domain_validation(true),

@@ -58,6 +58,7 @@ pub(crate) fn from_driver(error: &mysql_async::Error, address: &str) -> Error {
         mysql_async::Error::Driver(driver) => {
             let text = driver.to_string();
             if text.contains("TLS") || text.contains("SSL") {
+                // The driver's own words are kept: `prefer` recognizes "server does not have this capability".
                 Error::new(ErrorKind::Unreachable, format!("MySQL at {address}: {text}"))
                     .with_hint(
                         "the server does not offer TLS; set tls_mode to disable only on a trusted network",

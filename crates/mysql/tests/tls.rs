@@ -58,11 +58,30 @@ async fn tls_modes_against_a_server_with_a_private_ca() {
     let plain = connector(&server, json!({"tls_mode": "disable"})).await;
     assert_eq!(cipher(&plain).await, json!(""), "disable does not encrypt");
 
+    let preferred = connector(&server, json!({"tls_mode": "prefer"})).await;
+    assert!(
+        cipher(&preferred).await.as_str().is_some_and(|c| !c.is_empty()),
+        "prefer encrypts when it can"
+    );
+
     let public_roots = connector(&server, json!({"tls_mode": "verify-full"})).await;
     let error = public_roots
         .check()
         .await
         .error
         .expect("a private CA is not trusted by the public roots");
+    assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
+}
+
+#[tokio::test]
+async fn prefer_falls_back_to_plain_tcp_on_a_server_without_tls() {
+    // The shared test server has no certificate.
+    let server = tributary_testkit::mysql().await.unwrap();
+    let preferred = connector(server, json!({"tls_mode": "prefer"})).await;
+    let report = preferred.check().await;
+    assert!(report.is_connected(), "{report:?}");
+    assert_eq!(cipher(&preferred).await, json!(""));
+    let required = connector(server, json!({"tls_mode": "require"})).await;
+    let error = required.check().await.error.expect("require must not fall back");
     assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
 }
