@@ -77,6 +77,9 @@ impl Connections {
                         PoolConstraints::new(0, usize::try_from(self.config.pool_size).unwrap_or(5))
                             .unwrap_or_default(),
                     )
+                    // With a zero TTL mysql_async keeps no idle connection above the minimum (0), which
+                    // would open a new connection for every call; idle ones live five minutes instead.
+                    .with_inactive_connection_ttl(std::time::Duration::from_secs(300))
                     .with_reset_connection(true);
                 let opts = base
                     .setup(session_setup(&self.config, flavor))

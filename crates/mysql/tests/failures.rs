@@ -80,24 +80,39 @@ async fn a_silent_server_times_out_within_the_connect_timeout() {
 
 #[tokio::test]
 async fn killed_sessions_are_replaced_by_the_pool() {
-    let mut db = common::database(
-        "CREATE TABLE t (id INT); INSERT INTO t VALUES (1)"
-            .replace("; ", ";\n")
-            .as_str(),
-    )
-    .await;
-    let connector = common::connector_with(&db.name, json!({"pool_size": 2})).await;
+    let mut db = common::database("CREATE TABLE t (id INT);\nINSERT INTO t VALUES (1)").await;
+    // A user of its own, so the connector's sessions are found by user, whatever they are doing.
+    let user = format!("u_{}", &db.name[2..]);
+    for host in ["%", "localhost"] {
+        db.admin
+            .query_drop(format!("CREATE USER '{user}'@'{host}' IDENTIFIED BY 'pw'"))
+            .await
+            .unwrap();
+        db.admin
+            .query_drop(format!("GRANT ALL ON `{}`.* TO '{user}'@'{host}'", db.name))
+            .await
+            .unwrap();
+    }
+    let connector =
+        common::connector_with(&db.name, json!({"pool_size": 2, "user": user, "password": "pw"})).await;
     assert!(connector.check().await.is_connected());
     connector.query("SELECT id FROM t", vec![], None).await.unwrap();
-    let ids: Vec<u64> = db
-        .admin
-        .exec(
-            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
-            (db.name.as_str(),),
-        )
-        .await
-        .unwrap();
-    assert!(!ids.is_empty(), "the connector's sessions were found");
+    let mut ids: Vec<u64> = Vec::new();
+    for _ in 0..50 {
+        ids = db
+            .admin
+            .exec(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?",
+                (user.as_str(),),
+            )
+            .await
+            .unwrap();
+        if !ids.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!ids.is_empty(), "the connector keeps its session in the pool");
     for id in ids {
         db.admin.query_drop(format!("KILL {id}")).await.unwrap();
     }
@@ -144,4 +159,23 @@ async fn the_pool_recovers_after_the_server_comes_back() {
         .unwrap();
     assert_eq!(common::rows(&output), json!([[42]]));
     assert!(connector.check().await.is_connected());
+}
+
+#[tokio::test]
+async fn sessions_are_reused_not_reopened() {
+    let db = common::database("").await;
+    let connector = common::connector_with(&db.name, json!({"pool_size": 1})).await;
+    let first = connector
+        .query("SELECT CONNECTION_ID()", vec![], None)
+        .await
+        .unwrap();
+    let second = connector
+        .query("SELECT CONNECTION_ID()", vec![], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        common::rows(&first),
+        common::rows(&second),
+        "the pool hands the same session back"
+    );
 }

@@ -213,6 +213,7 @@ pub const MYSQL: &[&str] = &[
     "char_length",
     "character_length",
     "concat_ws",
+    "connection_id",
     "conv",
     "convert_tz",
     "curdate",
