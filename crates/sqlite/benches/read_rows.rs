@@ -47,6 +47,28 @@ fn read_rows(c: &mut Criterion) {
             assert!(serde_json::to_vec(&json).unwrap().len() > 100_000);
         })
     });
+    group.bench_function("bare_rusqlite_fresh_read_only_connection", |b| {
+        b.iter(|| {
+            let fresh =
+                rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .unwrap();
+            let mut statement = fresh.prepare("SELECT * FROM items").unwrap();
+            let json: Vec<Value> = statement
+                .query_map([], |row| {
+                    Ok(json!([
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, f64>(3)?,
+                        row.get::<_, bool>(4)?
+                    ]))
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(serde_json::to_vec(&json).unwrap().len() > 100_000);
+        })
+    });
     group.bench_function("tributary_connector", |b| {
         b.to_async(&runtime).iter(|| async {
             let output = connector

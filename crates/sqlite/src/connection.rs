@@ -1,6 +1,12 @@
-//! Connections: a fresh one per call for a database file (so no session state can outlive a call), one
-//! shared connection for an in-memory database. Every call runs on a blocking thread, bounded by the
-//! statement timeout, and in the mode its operation needs.
+//! Connections: for a database file, read connections are kept and reused (a fresh one pays for warming
+//! SQLite's page cache on every call) and writes get a fresh one; an in-memory database has one shared
+//! connection. Every call runs on a blocking thread, bounded by the statement timeout, in the mode its
+//! operation needs.
+//!
+//! Reusing read connections carries no state from one call to the next: `query_only` stays on, the
+//! authorizer refuses `PRAGMA`, `ATTACH` and temporary objects, and the authorizer and deadline are installed
+//! afresh for every call. A kept connection is used only while the path still names the same file (device
+//! and inode), so a database replaced on disk is opened anew.
 //!
 //! A query runs with two guards of SQLite's own behind the statement guard: `PRAGMA query_only`, and an
 //! authorizer that allows only reading tables and calling allowlisted functions, so SQLite itself refuses
@@ -28,10 +34,20 @@ pub(crate) enum Mode {
     Write,
 }
 
+/// How many idle read connections are kept for a database file.
+const KEPT_READERS: usize = 4;
+
+/// An idle read connection and the file it was opened on.
+struct Reader {
+    connection: Connection,
+    file: Option<(u64, u64)>,
+}
+
 /// Where connections come from.
 pub(crate) struct Connections {
     config: SqliteConfig,
     shared: Option<Arc<Mutex<Connection>>>,
+    readers: Arc<Mutex<Vec<Reader>>>,
 }
 
 impl Connections {
@@ -50,6 +66,7 @@ impl Connections {
         Ok(Connections {
             config: config.clone(),
             shared,
+            readers: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
@@ -61,6 +78,7 @@ impl Connections {
     {
         let config = self.config.clone();
         let shared = self.shared.clone();
+        let readers = self.readers.clone();
         let task = tokio::task::spawn_blocking(move || match shared {
             Some(shared) => {
                 let mut connection = shared.lock().unwrap_or_else(PoisonError::into_inner);
@@ -69,10 +87,35 @@ impl Connections {
                 let reset = unprepare(&mut connection);
                 result.and_then(|value| reset.map(|()| value))
             }
-            None => {
+            None if mode == Mode::Write => {
                 let mut connection = open(&config, mode)?;
                 prepare(&mut connection, &config, mode)?;
                 work(&connection)
+            }
+            None => {
+                let file = file_identity(&config);
+                let kept = {
+                    let mut idle = readers.lock().unwrap_or_else(PoisonError::into_inner);
+                    idle.retain(|reader| reader.file == file);
+                    idle.pop()
+                };
+                let mut reader = match kept {
+                    Some(reader) => reader,
+                    None => Reader {
+                        connection: open(&config, mode)?,
+                        file,
+                    },
+                };
+                prepare(&mut reader.connection, &config, mode)?;
+                let result = work(&reader.connection);
+                // A connection that failed is not trusted again.
+                if result.is_ok() && file.is_some() {
+                    let mut idle = readers.lock().unwrap_or_else(PoisonError::into_inner);
+                    if idle.len() < KEPT_READERS {
+                        idle.push(reader);
+                    }
+                }
+                result
             }
         });
         task.await
@@ -83,6 +126,15 @@ impl Connections {
     pub(crate) fn path(&self) -> &str {
         &self.config.path
     }
+}
+
+/// The device and inode the path names now, to tell a replaced database file from the one a kept
+/// connection has open.
+fn file_identity(config: &SqliteConfig) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(config.file())
+        .ok()
+        .map(|metadata| (metadata.dev(), metadata.ino()))
 }
 
 fn open(config: &SqliteConfig, mode: Mode) -> Result<Connection> {
@@ -100,6 +152,11 @@ fn open(config: &SqliteConfig, mode: Mode) -> Result<Connection> {
 
 fn prepare(connection: &mut Connection, config: &SqliteConfig, mode: Mode) -> Result<()> {
     let path = &config.path;
+    // A kept read connection may come from a query: lift its authorizer before Tributary's own set-up,
+    // install it again last, and only for a query.
+    connection
+        .authorizer(None::<fn(AuthContext<'_>) -> Authorization>)
+        .map_err(|e| error::from_driver(e, path))?;
     connection
         .busy_timeout(Duration::from_secs(config.busy_timeout_seconds))
         .map_err(|e| error::from_driver(e, path))?;
