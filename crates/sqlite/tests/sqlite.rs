@@ -373,3 +373,29 @@ async fn in_memory_databases_work_through_the_factory() {
         .unwrap();
     assert_eq!(rows(&output), json!([[1]]));
 }
+
+#[tokio::test]
+async fn a_database_file_replaced_on_disk_is_read_anew() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = database(
+        dir.path(),
+        "CREATE TABLE v (x INTEGER); INSERT INTO v VALUES (1);",
+    );
+    let connector = connector(&path, json!({}));
+    assert_eq!(
+        rows(&connector.query("SELECT x FROM v", vec![], None).await.unwrap()),
+        json!([[1]])
+    );
+    // Another process writes a new version and renames it over the old file, as deploys and backups do.
+    let next = dir.path().join("next.db");
+    rusqlite::Connection::open(&next)
+        .unwrap()
+        .execute_batch("CREATE TABLE v (x INTEGER); INSERT INTO v VALUES (2);")
+        .unwrap();
+    std::fs::rename(&next, &path).unwrap();
+    assert_eq!(
+        rows(&connector.query("SELECT x FROM v", vec![], None).await.unwrap()),
+        json!([[2]]),
+        "a kept connection must not read the old file"
+    );
+}
