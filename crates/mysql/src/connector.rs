@@ -9,11 +9,10 @@ use mysql_async::prelude::Queryable;
 use serde_json::{Map, Value};
 use tributary_core::{
     Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
-    ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo, parse_params,
+    ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
 };
 use tributary_sql::operations::{
-    self as sql_ops, DeleteParams, DescribeObjectParams, InsertParams, ListObjectsParams, QueryParams,
-    UpdateParams,
+    self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
 };
 
 use crate::config::{self, CONNECTOR_TYPE, MysqlConfig};
@@ -65,22 +64,11 @@ impl MysqlConnector {
 
     /// Inserts rows into `table` in one transaction.
     pub async fn insert(&self, table: &str, rows: Vec<Map<String, Value>>) -> Result<u64> {
-        let name = self.writable(table).await?;
-        affected(
-            self.scrub(
-                write::run(
-                    &self.connections,
-                    &PreparedWrite::Insert(
-                        name,
-                        InsertParams {
-                            table: table.into(),
-                            rows,
-                        },
-                    ),
-                )
-                .await,
-            ),
-        )
+        self.write(WriteRequest::Insert(InsertParams {
+            table: table.into(),
+            rows,
+        }))
+        .await
     }
 
     /// Updates the rows of `table` that match `filter`.
@@ -90,33 +78,26 @@ impl MysqlConnector {
         set: Map<String, Value>,
         filter: Map<String, Value>,
     ) -> Result<u64> {
-        let name = self.writable(table).await?;
-        let params = UpdateParams {
+        self.write(WriteRequest::Update(UpdateParams {
             table: table.into(),
             set,
             filter,
-        };
-        affected(self.scrub(write::run(&self.connections, &PreparedWrite::Update(name, params)).await))
+        }))
+        .await
     }
 
     /// Deletes the rows of `table` that match `filter`.
     pub async fn delete(&self, table: &str, filter: Map<String, Value>) -> Result<u64> {
-        let name = self.writable(table).await?;
-        affected(
-            self.scrub(
-                write::run(
-                    &self.connections,
-                    &PreparedWrite::Delete(
-                        name,
-                        DeleteParams {
-                            table: table.into(),
-                            filter,
-                        },
-                    ),
-                )
-                .await,
-            ),
-        )
+        self.write(WriteRequest::Delete(DeleteParams {
+            table: table.into(),
+            filter,
+        }))
+        .await
+    }
+
+    async fn write(&self, request: WriteRequest) -> Result<u64> {
+        let table = self.writable(request.table()).await?;
+        affected(self.scrub(write::run(&self.connections, &PreparedWrite { table, request }).await))
     }
 
     /// Describes one table or view.
@@ -199,17 +180,15 @@ impl Connector for MysqlConnector {
     }
 
     async fn plan(&self, request: OperationRequest) -> Result<Plan> {
-        let spec = self.operation(&request.operation)?;
-        let (access, prepared) = match spec.name.as_str() {
-            "query" => {
-                let params: QueryParams = parse_params(&request.params)?;
+        self.operation(&request.operation)?;
+        let (access, prepared) = match SqlRequest::parse(&request)? {
+            SqlRequest::Query(params) => {
                 let limit =
                     sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
                 let (prepared, objects) = query::plan(&self.connections, params, limit)?;
                 (Access::read(objects), Prepared::Query(prepared))
             }
-            "list_objects" => {
-                let params: ListObjectsParams = parse_params(&request.params)?;
+            SqlRequest::ListObjects(params) => {
                 if params
                     .schema
                     .as_deref()
@@ -222,33 +201,15 @@ impl Connector for MysqlConnector {
                 }
                 (Access::read(Vec::<String>::new()), Prepared::ListObjects)
             }
-            "describe_object" => {
-                let params: DescribeObjectParams = parse_params(&request.params)?;
+            SqlRequest::DescribeObject(params) => {
                 let name = self.scrub(schema::resolve(&self.connections, &params.object).await)?;
                 (Access::read([self.name(&name)]), Prepared::Describe(name))
             }
-            "insert" => {
-                let params: InsertParams = parse_params(&request.params)?;
-                let name = self.writable(&params.table).await?;
+            SqlRequest::Write(request) => {
+                let table = self.writable(request.table()).await?;
                 (
-                    Access::write([self.name(&name)]),
-                    Prepared::Write(PreparedWrite::Insert(name, params)),
-                )
-            }
-            "update" => {
-                let params: UpdateParams = parse_params(&request.params)?;
-                let name = self.writable(&params.table).await?;
-                (
-                    Access::write([self.name(&name)]),
-                    Prepared::Write(PreparedWrite::Update(name, params)),
-                )
-            }
-            _ => {
-                let params: DeleteParams = parse_params(&request.params)?;
-                let name = self.writable(&params.table).await?;
-                (
-                    Access::write([self.name(&name)]),
-                    Prepared::Write(PreparedWrite::Delete(name, params)),
+                    Access::write([self.name(&table)]),
+                    Prepared::Write(PreparedWrite { table, request }),
                 )
             }
         };

@@ -8,11 +8,10 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use tributary_core::{
     Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
-    OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo, parse_params,
+    OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
 };
 use tributary_sql::operations::{
-    self as sql_ops, DeleteParams, DescribeObjectParams, InsertParams, ListObjectsParams, QueryParams,
-    UpdateParams,
+    self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
 };
 
 use crate::config::{self, CONNECTOR_TYPE, PostgresConfig};
@@ -59,20 +58,11 @@ impl PostgresConnector {
 
     /// Inserts rows into `table` (as `list_objects` names it) in one transaction.
     pub async fn insert(&self, table: &str, rows: Vec<Map<String, Value>>) -> Result<u64> {
-        let resolved = self.writable(table).await?;
-        affected(
-            write::run(
-                &self.connections,
-                &PreparedWrite::Insert(
-                    resolved,
-                    InsertParams {
-                        table: table.into(),
-                        rows,
-                    },
-                ),
-            )
-            .await,
-        )
+        self.write(WriteRequest::Insert(InsertParams {
+            table: table.into(),
+            rows,
+        }))
+        .await
     }
 
     /// Updates the rows of `table` that match `filter`.
@@ -82,31 +72,26 @@ impl PostgresConnector {
         set: Map<String, Value>,
         filter: Map<String, Value>,
     ) -> Result<u64> {
-        let resolved = self.writable(table).await?;
-        let params = UpdateParams {
+        self.write(WriteRequest::Update(UpdateParams {
             table: table.into(),
             set,
             filter,
-        };
-        affected(write::run(&self.connections, &PreparedWrite::Update(resolved, params)).await)
+        }))
+        .await
     }
 
     /// Deletes the rows of `table` that match `filter`.
     pub async fn delete(&self, table: &str, filter: Map<String, Value>) -> Result<u64> {
-        let resolved = self.writable(table).await?;
-        affected(
-            write::run(
-                &self.connections,
-                &PreparedWrite::Delete(
-                    resolved,
-                    DeleteParams {
-                        table: table.into(),
-                        filter,
-                    },
-                ),
-            )
-            .await,
-        )
+        self.write(WriteRequest::Delete(DeleteParams {
+            table: table.into(),
+            filter,
+        }))
+        .await
+    }
+
+    async fn write(&self, request: WriteRequest) -> Result<u64> {
+        let table = self.writable(request.table()).await?;
+        affected(self.scrub(write::run(&self.connections, &PreparedWrite { table, request }).await))
     }
 
     /// Describes one table or view with its columns and keys.
@@ -185,51 +170,29 @@ impl Connector for PostgresConnector {
     }
 
     async fn plan(&self, request: OperationRequest) -> Result<Plan> {
-        let spec = self.operation(&request.operation)?;
+        self.operation(&request.operation)?;
         let planned: Result<(Access, Prepared)> = async {
-            Ok(match spec.name.as_str() {
-                "query" => {
-                    let params: QueryParams = parse_params(&request.params)?;
+            Ok(match SqlRequest::parse(&request)? {
+                SqlRequest::Query(params) => {
                     let limit =
                         sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
                     let (prepared, objects) =
                         query::plan(&self.connections, &self.names, params, limit).await?;
                     (Access::read(objects), Prepared::Query(prepared))
                 }
-                "list_objects" => {
-                    let params: ListObjectsParams = parse_params(&request.params)?;
-                    (
-                        Access::read(Vec::<String>::new()),
-                        Prepared::ListObjects(params.schema),
-                    )
-                }
-                "describe_object" => {
-                    let params: DescribeObjectParams = parse_params(&request.params)?;
+                SqlRequest::ListObjects(params) => (
+                    Access::read(Vec::<String>::new()),
+                    Prepared::ListObjects(params.schema),
+                ),
+                SqlRequest::DescribeObject(params) => {
                     let resolved = schema::resolve(&self.connections, &params.object).await?;
                     (Access::read([resolved.name()]), Prepared::Describe(resolved))
                 }
-                "insert" => {
-                    let params: InsertParams = parse_params(&request.params)?;
-                    let resolved = self.writable(&params.table).await?;
+                SqlRequest::Write(request) => {
+                    let table = self.writable(request.table()).await?;
                     (
-                        Access::write([resolved.name()]),
-                        Prepared::Write(PreparedWrite::Insert(resolved, params)),
-                    )
-                }
-                "update" => {
-                    let params: UpdateParams = parse_params(&request.params)?;
-                    let resolved = self.writable(&params.table).await?;
-                    (
-                        Access::write([resolved.name()]),
-                        Prepared::Write(PreparedWrite::Update(resolved, params)),
-                    )
-                }
-                _ => {
-                    let params: DeleteParams = parse_params(&request.params)?;
-                    let resolved = self.writable(&params.table).await?;
-                    (
-                        Access::write([resolved.name()]),
-                        Prepared::Write(PreparedWrite::Delete(resolved, params)),
+                        Access::write([table.name()]),
+                        Prepared::Write(PreparedWrite { table, request }),
                     )
                 }
             })

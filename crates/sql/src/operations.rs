@@ -4,7 +4,13 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tributary_core::{Error, OperationSpec, Result};
+use tributary_core::{
+    Column, Data, Error, ObjectInfo, OperationRequest, OperationSpec, Output, Result, RowSet, Truncation,
+    TruncationReason, parse_params,
+};
+
+use crate::dialect::Dialect;
+use crate::write::{self, Target, WriteStatement};
 
 /// `query`: one read-only statement.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -122,6 +128,106 @@ pub fn specs(source: &str) -> Vec<OperationSpec> {
     ]
 }
 
+/// A request to a SQL connector, parsed into its operation's typed parameters.
+#[derive(Debug, Clone)]
+pub enum SqlRequest {
+    /// `query`.
+    Query(QueryParams),
+    /// `list_objects`.
+    ListObjects(ListObjectsParams),
+    /// `describe_object`.
+    DescribeObject(DescribeObjectParams),
+    /// `insert`, `update` or `delete`.
+    Write(WriteRequest),
+}
+
+impl SqlRequest {
+    /// Parses a request for one of the operations in [`specs`]. Unknown operations are
+    /// [`ErrorKind::Unsupported`](tributary_core::ErrorKind::Unsupported); bad parameters name the parameter.
+    pub fn parse(request: &OperationRequest) -> Result<SqlRequest> {
+        let params = &request.params;
+        Ok(match request.operation.as_str() {
+            "query" => SqlRequest::Query(parse_params(params)?),
+            "list_objects" => SqlRequest::ListObjects(parse_params(params)?),
+            "describe_object" => SqlRequest::DescribeObject(parse_params(params)?),
+            "insert" => SqlRequest::Write(WriteRequest::Insert(parse_params(params)?)),
+            "update" => SqlRequest::Write(WriteRequest::Update(parse_params(params)?)),
+            "delete" => SqlRequest::Write(WriteRequest::Delete(parse_params(params)?)),
+            other => {
+                return Err(Error::unsupported(format!(
+                    "SQL connectors have no operation `{other}`; they offer: query, list_objects, describe_object, \
+                     insert, update, delete"
+                )));
+            }
+        })
+    }
+}
+
+/// A structured write.
+#[derive(Debug, Clone)]
+pub enum WriteRequest {
+    /// New rows.
+    Insert(InsertParams),
+    /// Changed rows.
+    Update(UpdateParams),
+    /// Removed rows.
+    Delete(DeleteParams),
+}
+
+impl WriteRequest {
+    /// The table the write names, as the caller wrote it.
+    pub fn table(&self) -> &str {
+        match self {
+            WriteRequest::Insert(params) => &params.table,
+            WriteRequest::Update(params) => &params.table,
+            WriteRequest::Delete(params) => &params.table,
+        }
+    }
+
+    /// The statement for `object` (the table's discovered description) at `target`.
+    pub fn statement(
+        &self,
+        dialect: Dialect,
+        object: &ObjectInfo,
+        target: Target<'_>,
+    ) -> Result<WriteStatement> {
+        match self {
+            WriteRequest::Insert(params) => write::insert(dialect, object, target, &params.rows),
+            WriteRequest::Update(params) => {
+                write::update(dialect, object, target, &params.set, &params.filter)
+            }
+            WriteRequest::Delete(params) => write::delete(dialect, object, target, &params.filter),
+        }
+    }
+}
+
+/// The output of a query that read `rows` under `limit`; `more` says whether rows were left unread.
+pub fn rows_output(columns: Vec<Column>, rows: Vec<Vec<Value>>, limit: u64, more: bool) -> Output {
+    let returned = rows.len() as u64;
+    let data = Data::Rows(RowSet { columns, rows });
+    if more {
+        Output::truncated(
+            data,
+            Truncation {
+                reason: TruncationReason::RowLimit,
+                limit,
+                returned,
+                omitted: None,
+            },
+        )
+    } else {
+        Output::complete(data)
+    }
+}
+
+/// The output of a write that affected `affected` rows.
+pub fn write_output(affected: u64) -> Output {
+    Output::complete(Data::Write(tributary_core::WriteSummary {
+        affected,
+        items: Vec::new(),
+    }))
+}
+
 /// The number of rows a query returns: the caller's request, else the default, never above the maximum.
 pub fn row_limit(requested: Option<u64>, default: u64, maximum: u64) -> Result<u64> {
     match requested {
@@ -154,6 +260,23 @@ mod tests {
         assert_eq!(specs[0].parameters["required"], serde_json::json!(["sql"]));
         assert_eq!(specs[3].parameters["properties"]["rows"]["maxItems"], 1000);
         assert!(specs[5].destructive);
+    }
+
+    #[test]
+    fn requests_parse_into_typed_parameters() {
+        let request = OperationRequest::new("delete", serde_json::json!({"table": "t", "filter": {"id": 1}}));
+        match SqlRequest::parse(&request).unwrap() {
+            SqlRequest::Write(write) => assert_eq!(write.table(), "t"),
+            other => panic!("parsed as {other:?}"),
+        }
+        let unknown = SqlRequest::parse(&OperationRequest::new("drop", serde_json::json!({}))).unwrap_err();
+        assert_eq!(unknown.kind(), tributary_core::ErrorKind::Unsupported);
+        let bad =
+            SqlRequest::parse(&OperationRequest::new("query", serde_json::json!({"sql": 1}))).unwrap_err();
+        assert_eq!(bad.kind(), tributary_core::ErrorKind::InvalidInput);
+        let output = rows_output(vec![], vec![vec![Value::Null]], 1, true);
+        assert_eq!(output.truncation.unwrap().returned, 1);
+        assert!(!rows_output(vec![], vec![], 1, false).is_truncated());
     }
 
     #[test]

@@ -7,11 +7,10 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use tributary_core::{
     Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
-    ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo, parse_params,
+    ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
 };
 use tributary_sql::operations::{
-    self as sql_ops, DeleteParams, DescribeObjectParams, InsertParams, ListObjectsParams, QueryParams,
-    UpdateParams,
+    self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
 };
 
 use crate::config::{self, CONNECTOR_TYPE, SqliteConfig};
@@ -58,20 +57,11 @@ impl SqliteConnector {
 
     /// Inserts rows into `table` in one transaction.
     pub async fn insert(&self, table: &str, rows: Vec<Map<String, Value>>) -> Result<u64> {
-        let name = self.writable(table).await?;
-        affected(
-            write::run(
-                &self.connections,
-                PreparedWrite::Insert(
-                    name,
-                    InsertParams {
-                        table: table.into(),
-                        rows,
-                    },
-                ),
-            )
-            .await,
-        )
+        self.write(WriteRequest::Insert(InsertParams {
+            table: table.into(),
+            rows,
+        }))
+        .await
     }
 
     /// Updates the rows of `table` that match `filter`.
@@ -81,39 +71,26 @@ impl SqliteConnector {
         set: Map<String, Value>,
         filter: Map<String, Value>,
     ) -> Result<u64> {
-        let name = self.writable(table).await?;
-        affected(
-            write::run(
-                &self.connections,
-                PreparedWrite::Update(
-                    name,
-                    UpdateParams {
-                        table: table.into(),
-                        set,
-                        filter,
-                    },
-                ),
-            )
-            .await,
-        )
+        self.write(WriteRequest::Update(UpdateParams {
+            table: table.into(),
+            set,
+            filter,
+        }))
+        .await
     }
 
     /// Deletes the rows of `table` that match `filter`.
     pub async fn delete(&self, table: &str, filter: Map<String, Value>) -> Result<u64> {
-        let name = self.writable(table).await?;
-        affected(
-            write::run(
-                &self.connections,
-                PreparedWrite::Delete(
-                    name,
-                    DeleteParams {
-                        table: table.into(),
-                        filter,
-                    },
-                ),
-            )
-            .await,
-        )
+        self.write(WriteRequest::Delete(DeleteParams {
+            table: table.into(),
+            filter,
+        }))
+        .await
+    }
+
+    async fn write(&self, request: WriteRequest) -> Result<u64> {
+        let table = self.writable(request.table()).await?;
+        affected(write::run(&self.connections, PreparedWrite { table, request }).await)
     }
 
     /// Describes one table or view.
@@ -207,52 +184,32 @@ impl Connector for SqliteConnector {
     }
 
     async fn plan(&self, request: OperationRequest) -> Result<Plan> {
-        let spec = self.operation(&request.operation)?;
-        let (access, prepared) = match spec.name.as_str() {
-            "query" => {
-                let params: QueryParams = parse_params(&request.params)?;
+        self.operation(&request.operation)?;
+        let (access, prepared) = match SqlRequest::parse(&request)? {
+            SqlRequest::Query(params) => {
                 let limit =
                     sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
                 let (prepared, objects) = query::plan(&self.connections, params, limit).await?;
                 (Access::read(objects), Prepared::Query(prepared))
             }
-            "list_objects" => {
-                let params: ListObjectsParams = parse_params(&request.params)?;
+            SqlRequest::ListObjects(params) => {
                 if params.schema.as_deref().is_some_and(|schema| schema != MAIN) {
                     return Err(Error::not_found("SQLite databases have one schema, `main`"));
                 }
                 (Access::read(Vec::<String>::new()), Prepared::ListObjects)
             }
-            "describe_object" => {
-                let params: DescribeObjectParams = parse_params(&request.params)?;
+            SqlRequest::DescribeObject(params) => {
                 let name = self.resolve(&params.object).await?;
                 (
                     Access::read([schema::object_name(&name)]),
                     Prepared::Describe(name),
                 )
             }
-            "insert" => {
-                let params: InsertParams = parse_params(&request.params)?;
-                let name = self.writable(&params.table).await?;
+            SqlRequest::Write(request) => {
+                let table = self.writable(request.table()).await?;
                 (
-                    Access::write([schema::object_name(&name)]),
-                    Prepared::Write(PreparedWrite::Insert(name, params)),
-                )
-            }
-            "update" => {
-                let params: UpdateParams = parse_params(&request.params)?;
-                let name = self.writable(&params.table).await?;
-                (
-                    Access::write([schema::object_name(&name)]),
-                    Prepared::Write(PreparedWrite::Update(name, params)),
-                )
-            }
-            _ => {
-                let params: DeleteParams = parse_params(&request.params)?;
-                let name = self.writable(&params.table).await?;
-                (
-                    Access::write([schema::object_name(&name)]),
-                    Prepared::Write(PreparedWrite::Delete(name, params)),
+                    Access::write([schema::object_name(&table)]),
+                    Prepared::Write(PreparedWrite { table, request }),
                 )
             }
         };

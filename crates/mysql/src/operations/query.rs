@@ -6,8 +6,8 @@
 use mysql_async::prelude::Queryable;
 use mysql_async::{Params, Value as MysqlValue};
 use serde_json::Value;
-use tributary_core::{Column, Data, Output, Result, RowSet, Truncation, TruncationReason};
-use tributary_sql::operations::QueryParams;
+use tributary_core::{Column, Output, Result};
+use tributary_sql::operations::{QueryParams, rows_output};
 use tributary_sql::{Dialect, ReadStatement};
 
 use crate::connection::Connections;
@@ -118,19 +118,5 @@ pub(crate) async fn run(connections: &Connections, query: &PreparedQuery) -> Res
             .map_err(|e| connections.error(&e))?;
     }
     drop(conn);
-    let returned = rows.len() as u64;
-    let data = Data::Rows(RowSet { columns, rows });
-    Ok(if more {
-        Output::truncated(
-            data,
-            Truncation {
-                reason: TruncationReason::RowLimit,
-                limit: query.limit,
-                returned,
-                omitted: None,
-            },
-        )
-    } else {
-        Output::complete(data)
-    })
+    Ok(rows_output(columns, rows, query.limit, more))
 }

@@ -2,8 +2,8 @@
 //! read-only transaction, reading at most the row limit (plus one row to know whether more exist).
 
 use serde_json::Value;
-use tributary_core::{Column, Data, Output, Result, RowSet, Truncation, TruncationReason};
-use tributary_sql::operations::QueryParams;
+use tributary_core::{Column, Output, Result};
+use tributary_sql::operations::{QueryParams, rows_output};
 use tributary_sql::{Dialect, ReadStatement};
 
 use crate::connection::Connections;
@@ -129,19 +129,10 @@ pub(crate) async fn run(
     // Nothing was written. Dropping the transaction queues its ROLLBACK; the reset is pipelined behind it.
     drop((portal, statement, transaction));
     connections.release(client).await;
-    let returned = out.len() as u64;
-    let data = Data::Rows(RowSet { columns, rows: out });
-    Ok(if rows.len() as u64 > query.limit {
-        Output::truncated(
-            data,
-            Truncation {
-                reason: TruncationReason::RowLimit,
-                limit: query.limit,
-                returned,
-                omitted: None,
-            },
-        )
-    } else {
-        Output::complete(data)
-    })
+    Ok(rows_output(
+        columns,
+        out,
+        query.limit,
+        rows.len() as u64 > query.limit,
+    ))
 }

@@ -3,8 +3,8 @@
 
 use rusqlite::Connection;
 use serde_json::Value;
-use tributary_core::{Column, Data, Output, Result, RowSet, Truncation, TruncationReason};
-use tributary_sql::operations::QueryParams;
+use tributary_core::{Column, Output, Result};
+use tributary_sql::operations::{QueryParams, rows_output};
 use tributary_sql::{Dialect, ReadStatement};
 
 use crate::connection::{Connections, Mode};
@@ -89,19 +89,5 @@ fn read(connection: &Connection, query: &PreparedQuery) -> Result<Output, Failur
         }
         out.push(cells);
     }
-    let returned = out.len() as u64;
-    let data = Data::Rows(RowSet { columns, rows: out });
-    Ok(if more {
-        Output::truncated(
-            data,
-            Truncation {
-                reason: TruncationReason::RowLimit,
-                limit: query.limit,
-                returned,
-                omitted: None,
-            },
-        )
-    } else {
-        Output::complete(data)
-    })
+    Ok(rows_output(columns, out, query.limit, more))
 }
