@@ -149,6 +149,20 @@ impl ConnectorSpec {
         self
     }
 
+    /// Adds several fields, in order: for field sets that several connector types share.
+    #[must_use]
+    pub fn fields(mut self, fields: impl IntoIterator<Item = FieldSpec>) -> Self {
+        self.fields.extend(fields);
+        self
+    }
+
+    /// Adds several cross-field rules.
+    #[must_use]
+    pub fn rules(mut self, rules: impl IntoIterator<Item = ConfigRule>) -> Self {
+        self.rules.extend(rules);
+        self
+    }
+
     /// Adds a cross-field rule.
     #[must_use]
     pub fn rule(mut self, rule: ConfigRule) -> Self {

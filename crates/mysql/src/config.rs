@@ -3,8 +3,12 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use tributary_core::spec::{ConfigRule, ConnectorSpec, FieldSpec};
+use tributary_core::spec::ConnectorSpec;
 use tributary_core::{ConfigValues, Error, FieldError, Result, Secret};
+use tributary_sql::config::{
+    ServerForm, check_row_limits, check_server, query_limit_fields, read_only_field, server_fields,
+    server_rules,
+};
 
 /// The connector type's identifier.
 pub const CONNECTOR_TYPE: &str = "mysql";
@@ -65,61 +69,33 @@ pub struct MysqlConfig {
 
 /// The configuration form.
 pub fn spec() -> ConnectorSpec {
-    ConnectorSpec::new(CONNECTOR_TYPE, "MySQL / MariaDB", "A MySQL or MariaDB database (also Amazon RDS, Aurora MySQL, PlanetScale and other compatible servers).")
-        .field(
-            FieldSpec::string("url", "Connection URL")
-                .secret()
-                .group("Connection")
-                .placeholder("mysql://user:password@db.example.com:3306/shop")
-                .help("A mysql:// URL with the database in its path. Use it instead of the separate fields."),
-        )
-        .field(FieldSpec::string("host", "Host").group("Connection").placeholder("db.example.com"))
-        .field(FieldSpec::integer("port", "Port").range(1, 65535).default_value(3306).group("Connection"))
-        .field(FieldSpec::string("database", "Database").group("Connection").placeholder("shop"))
-        .field(FieldSpec::string("user", "User").group("Authentication").help("Prefer a user that can only read what agents need."))
-        .field(FieldSpec::string("password", "Password").secret().group("Authentication"))
-        .field(
-            FieldSpec::choice("tls_mode", "TLS", ["disable", "prefer", "require", "verify-full"])
-                .default_value("require")
-                .group("TLS")
-                .help("verify-full checks the server's certificate and host name; require encrypts without checking."),
-        )
-        .field(FieldSpec::text("ca_certificate", "CA certificate (PEM)").group("TLS").help("For verify-full with a private CA."))
-        .field(FieldSpec::integer("connect_timeout_seconds", "Connect timeout (s)").range(1, 300).default_value(10).group("Limits"))
-        .field(FieldSpec::integer("statement_timeout_seconds", "Statement timeout (s)").range(1, 3600).default_value(30).group("Limits"))
-        .field(FieldSpec::integer("pool_size", "Pool size").range(1, 100).default_value(5).group("Limits"))
-        .field(FieldSpec::integer("default_rows", "Default rows per query").range(1, 1_000_000).default_value(100).group("Limits"))
-        .field(FieldSpec::integer("max_rows", "Maximum rows per query").range(1, 1_000_000).default_value(10_000).group("Limits"))
-        .field(
-            FieldSpec::boolean("read_only", "Read only")
-                .default_value(true)
-                .group("Access")
-                .help("Sessions are read-only and insert, update and delete are refused. Turn off to allow writes."),
-        )
-        .rule(ConfigRule::AtLeastOneOf { fields: vec!["url".into(), "host".into()] })
-        .rule(ConfigRule::AtMostOneOf { fields: vec!["url".into(), "host".into()] })
+    let form = ServerForm {
+        scheme: "mysql",
+        default_port: 3306,
+        tls_modes: &["disable", "prefer", "require", "verify-full"],
+        default_tls: "require",
+    };
+    ConnectorSpec::new(
+        CONNECTOR_TYPE,
+        "MySQL / MariaDB",
+        "A MySQL or MariaDB database (also Amazon RDS, Aurora MySQL, PlanetScale and other compatible servers).",
+    )
+    .fields(server_fields(form))
+    .fields(query_limit_fields())
+    .field(read_only_field("Sessions are read-only"))
+    .rules(server_rules())
 }
 
 impl MysqlConfig {
     /// The typed configuration from validated values.
     pub fn from_values(values: &ConfigValues) -> Result<MysqlConfig> {
         let config: MysqlConfig = values.deserialize()?;
-        if config.host.is_some() {
-            let missing: Vec<FieldError> = [("database", &config.database), ("user", &config.user)]
-                .into_iter()
-                .filter(|(_, value)| value.as_deref().is_none_or(str::is_empty))
-                .map(|(field, _)| FieldError::new(field, "is required when a host is given"))
-                .collect();
-            if !missing.is_empty() {
-                return Err(Error::invalid_config(missing));
-            }
-        }
-        if config.default_rows > config.max_rows {
-            return Err(Error::invalid_config(vec![FieldError::new(
-                "default_rows",
-                "must not exceed max_rows",
-            )]));
-        }
+        check_server(
+            config.host.as_deref(),
+            config.database.as_deref(),
+            config.user.as_deref(),
+        )?;
+        check_row_limits(config.default_rows, config.max_rows)?;
         let config = config.with_url_database()?;
         Ok(config)
     }

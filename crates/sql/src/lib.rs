@@ -1,11 +1,13 @@
 //! What Tributary's SQL connectors share, so PostgreSQL, MySQL and SQLite behave alike.
 //!
+//! - [`config`]: the configuration fields and checks the connectors share.
 //! - [`dialect`]: the differences between dialects: parser, quoting, placeholders, system schemas.
 //! - [`guard`]: the read-only statement guard behind every connector's `query` operation.
 //! - [`functions`]: the built-in functions a read-only query may call.
 //! - [`operations`]: the operations every SQL connector offers and their parameter types.
 //! - [`write`](mod@write): `insert`, `update` and `delete` built from JSON against the discovered schema.
 
+pub mod config;
 pub mod dialect;
 pub mod functions;
 pub mod guard;

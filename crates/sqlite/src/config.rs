@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tributary_core::spec::{ConnectorSpec, FieldSpec};
 use tributary_core::{ConfigValues, Error, FieldError, Result};
+use tributary_sql::config::{check_row_limits, query_limit_fields, read_only_field};
 
 /// The connector type's identifier.
 pub const CONNECTOR_TYPE: &str = "sqlite";
@@ -50,20 +51,8 @@ pub fn spec() -> ConnectorSpec {
                 .help("Create an empty database when the file does not exist. Needs read_only off."),
         )
         .field(FieldSpec::integer("busy_timeout_seconds", "Busy timeout (s)").range(0, 300).default_value(5).group("Limits"))
-        .field(
-            FieldSpec::integer("statement_timeout_seconds", "Statement timeout (s)")
-                .range(1, 3600)
-                .default_value(30)
-                .group("Limits"),
-        )
-        .field(FieldSpec::integer("default_rows", "Default rows per query").range(1, 1_000_000).default_value(100).group("Limits"))
-        .field(FieldSpec::integer("max_rows", "Maximum rows per query").range(1, 1_000_000).default_value(10_000).group("Limits"))
-        .field(
-            FieldSpec::boolean("read_only", "Read only")
-                .default_value(true)
-                .group("Access")
-                .help("Open the file read-only and refuse insert, update and delete. Turn off to allow writes."),
-        )
+        .fields(query_limit_fields())
+        .field(read_only_field("The file is opened read-only"))
 }
 
 impl SqliteConfig {
@@ -76,12 +65,7 @@ impl SqliteConfig {
                 "needs read_only off: a read-only connector cannot create a database",
             )]));
         }
-        if config.default_rows > config.max_rows {
-            return Err(Error::invalid_config(vec![FieldError::new(
-                "default_rows",
-                "must not exceed max_rows",
-            )]));
-        }
+        check_row_limits(config.default_rows, config.max_rows)?;
         Ok(config)
     }
 
