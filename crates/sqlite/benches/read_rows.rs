@@ -1,5 +1,6 @@
-//! Reading 10,000 rows as JSON through the connector (guard, name resolution, a fresh read-only connection
-//! with the authorizer, type mapping) against the same read through bare rusqlite on an open connection.
+//! Reading 10,000 rows as JSON through the connector (guard, name resolution, a kept read-only connection
+//! with the authorizer, type mapping) against the same read through bare rusqlite: on the calling thread,
+//! on a tokio blocking thread (how an async service has to run it), and on a fresh connection.
 //!
 //! `cargo bench -p tributary-sqlite`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -76,6 +77,34 @@ fn read_rows(c: &mut Criterion) {
                 .await
                 .unwrap();
             assert!(serde_json::to_vec(&output).unwrap().len() > 100_000 && output.truncation.is_none());
+        })
+    });
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(rusqlite::Connection::open(&path).unwrap()));
+    group.bench_function("bare_rusqlite_on_blocking_thread", |b| {
+        b.to_async(&runtime).iter(|| {
+            let shared = shared.clone();
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    let conn = shared.lock().unwrap();
+                    let mut statement = conn.prepare("SELECT * FROM items").unwrap();
+                    let json: Vec<Value> = statement
+                        .query_map([], |row| {
+                            Ok(json!([
+                                row.get::<_, i64>(0)?,
+                                row.get::<_, i64>(1)?,
+                                row.get::<_, String>(2)?,
+                                row.get::<_, f64>(3)?,
+                                row.get::<_, bool>(4)?
+                            ]))
+                        })
+                        .unwrap()
+                        .collect::<Result<_, _>>()
+                        .unwrap();
+                    assert!(serde_json::to_vec(&json).unwrap().len() > 100_000);
+                })
+                .await
+                .unwrap()
+            }
         })
     });
     group.finish();
