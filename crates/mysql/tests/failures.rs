@@ -186,10 +186,18 @@ async fn a_runaway_query_is_stopped_by_the_statement_timeout() {
     let connector = common::connector_with(&db.name, json!({"statement_timeout_seconds": 1})).await;
     let started = Instant::now();
     let error = connector
-        .query("SELECT COUNT(*) FROM seq_1_to_1000000 a, seq_1_to_1000000 b WHERE a.seq + b.seq = 3", vec![], None)
+        .query(
+            "SELECT COUNT(*) FROM seq_1_to_1000000 a, seq_1_to_1000000 b WHERE a.seq + b.seq = 3",
+            vec![],
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(connector.query("SELECT 1", vec![], None).await.is_ok());
 }

@@ -152,11 +152,19 @@ async fn a_runaway_query_is_stopped_by_the_statement_timeout() {
     let connector = common::connector_with(&db.name, json!({"statement_timeout_seconds": 1})).await;
     let started = Instant::now();
     let error = connector
-        .query("SELECT count(*) FROM generate_series(1, 10000000000)", vec![], None)
+        .query(
+            "SELECT count(*) FROM generate_series(1, 10000000000)",
+            vec![],
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     // The session that was cancelled is usable again.
     assert!(connector.query("SELECT 1", vec![], None).await.is_ok());
 }

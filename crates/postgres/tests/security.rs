@@ -12,7 +12,10 @@ const SETUP: &str = "CREATE TABLE t (id int PRIMARY KEY, secret text);
     INSERT INTO t VALUES (1, 'keep'), (2, 'me');
     CREATE SEQUENCE s;
     CREATE FUNCTION wipe() RETURNS int LANGUAGE sql AS 'DELETE FROM t RETURNING 1';
-    CREATE PROCEDURE p() LANGUAGE sql AS 'DELETE FROM t';";
+    CREATE PROCEDURE p() LANGUAGE sql AS 'DELETE FROM t';
+    CREATE FUNCTION wipe2(int, int) RETURNS bool LANGUAGE sql AS 'DELETE FROM t RETURNING true';
+    CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = wipe2);
+    CREATE OPERATOR ~~~ (LEFTARG = int, RIGHTARG = int, FUNCTION = wipe2);";
 
 async fn assert_untouched(db: &common::Db) {
     let row = db
@@ -61,6 +64,9 @@ async fn escapes_are_refused_and_nothing_changes() {
         "SELECT * FROM t WHERE id = (SELECT nextval('s'))",
         "SELECT wipe()",
         "SELECT public.wipe()",
+        "SELECT 1 === 2",
+        "SELECT 1 ~~~ 2",
+        "SELECT 1 OPERATOR(public.===) 2",
         "SELECT pg_sleep(30)",
         "SELECT query_to_xml('delete from t returning 1', true, true, '')",
         "COPY t TO PROGRAM 'true'",

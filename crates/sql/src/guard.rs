@@ -16,8 +16,8 @@ use std::fmt;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Function, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableFactor, Visit,
-    Visitor,
+    BinaryOperator, Expr, Function, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement,
+    TableFactor, Visit, Visitor,
 };
 use sqlparser::parser::Parser;
 use tributary_core::{Error, Result};
@@ -356,8 +356,20 @@ impl Visitor for Guard {
     }
 
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<Error> {
-        if let Expr::Function(Function { name, .. }) = expr {
-            self.check_function(name)?;
+        match expr {
+            Expr::Function(Function { name, .. }) => self.check_function(name)?,
+            // A user-defined operator is a user-defined function in disguise (`CREATE OPERATOR === (FUNCTION
+            // = wipe)`), so it is refused like one; built-in operators parse as their own variants.
+            Expr::BinaryOp {
+                op: op @ (BinaryOperator::Custom(_) | BinaryOperator::PGCustomBinaryOperator(_)),
+                ..
+            } => {
+                return ControlFlow::Break(refused(
+                    &format!("the operator `{op}` is not a built-in operator"),
+                    "use standard operators only; user-defined operators can run arbitrary functions",
+                ));
+            }
+            _ => {}
         }
         ControlFlow::Continue(())
     }

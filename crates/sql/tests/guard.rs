@@ -163,6 +163,8 @@ fn postgres_escapes_are_refused() {
         "SELECT public.my_function()",
         "SELECT my_function()",
         "SELECT pg_sleep(10)",
+        "SELECT 1 === 2",
+        "SELECT 1 OPERATOR(public.===) 2",
         "SELECT query_to_xml('delete from t returning *', true, true, '')",
         "SELECT current_setting('data_directory')",
         "SELECT * FROM t FOR UPDATE",
@@ -260,4 +262,19 @@ fn hostile_input_gets_an_error_not_a_crash() {
     refused("   ", Dialect::MySql);
     refused("SELECT 'unterminated", Dialect::Sqlite);
     refused("\u{0}\u{1}SELECT", Dialect::Postgres);
+}
+
+#[test]
+fn user_defined_operators_are_refused_as_operators() {
+    for sql in ["SELECT 1 ~~~ 2", "SELECT a ##> b FROM t", "SELECT 1 &&& 2"] {
+        let message = refused(sql, Dialect::Postgres);
+        assert!(message.contains("not a built-in operator"), "{sql}: {message}");
+    }
+    assert!(
+        tables(
+            "SELECT 1 + 2 * 3 || 'x', '{\"a\":1}'::jsonb -> 'a', ARRAY[1] @> ARRAY[1]",
+            Dialect::Postgres
+        )
+        .is_empty()
+    );
 }
