@@ -30,6 +30,8 @@ pub(crate) enum Flavor {
 pub(crate) struct Connections {
     base: OptsBuilder,
     config: MysqlConfig,
+    database: String,
+    address: String,
     pool: OnceCell<(Pool, Flavor)>,
 }
 
@@ -53,6 +55,8 @@ impl Connections {
         let builder = builder.prefer_socket(false).ssl_opts(ssl_opts(config)?);
         Ok(Connections {
             base: builder,
+            database: crate::config::database(config)?,
+            address: crate::config::address(config),
             config: config.clone(),
             pool: OnceCell::new(),
         })
@@ -138,8 +142,7 @@ impl Connections {
                 ErrorKind::Timeout,
                 format!(
                     "MySQL at {} did not complete a connection within {} s",
-                    self.config.address(),
-                    self.config.connect_timeout_seconds
+                    self.address, self.config.connect_timeout_seconds
                 ),
             )
             .with_hint(
@@ -150,12 +153,12 @@ impl Connections {
 
     /// Maps a driver error with this server's address.
     pub(crate) fn error(&self, driver: &mysql_async::Error) -> Error {
-        error::from_driver(driver, &self.config.address())
+        error::from_driver(driver, &self.address)
     }
 
     /// The database the connector works in.
     pub(crate) fn database(&self) -> &str {
-        self.config.database()
+        &self.database
     }
 }
 

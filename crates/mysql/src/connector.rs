@@ -36,8 +36,8 @@ impl MysqlConnector {
         let connections = Connections::new(&config)?;
         let operations = sql_ops::specs(&format!(
             "MySQL database `{}` at {}",
-            config.database(),
-            config.address()
+            connections.database(),
+            crate::config::address(&config)
         ));
         Ok(MysqlConnector {
             config,
@@ -143,7 +143,7 @@ impl MysqlConnector {
     }
 
     fn name(&self, table: &str) -> String {
-        schema::object_name(self.config.database(), table)
+        schema::object_name(self.connections.database(), table)
     }
 
     /// Removes any configured secret from an error before it leaves the connector.
@@ -192,11 +192,11 @@ impl Connector for MysqlConnector {
                 if params
                     .schema
                     .as_deref()
-                    .is_some_and(|schema| schema != self.config.database())
+                    .is_some_and(|schema| schema != self.connections.database())
                 {
                     return Err(Error::not_found(format!(
                         "this connector works in the database `{}` only",
-                        self.config.database()
+                        self.connections.database()
                     )));
                 }
                 (Access::read(Vec::<String>::new()), Prepared::ListObjects)
@@ -235,7 +235,7 @@ impl Connector for MysqlConnector {
 impl std::fmt::Debug for MysqlConnector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MysqlConnector")
-            .field("address", &self.config.address())
+            .field("address", &crate::config::address(&self.config))
             .finish_non_exhaustive()
     }
 }

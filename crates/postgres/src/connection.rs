@@ -17,7 +17,7 @@ pub(crate) struct Connections {
 impl Connections {
     /// Builds the pool without connecting: the first call connects, and `check` reports reachability.
     pub(crate) fn new(config: &PostgresConfig) -> Result<Connections> {
-        let mut driver = config.driver_config()?;
+        let mut driver = crate::config::driver_config(config)?;
         // Sessions are reset by `Connections::release` right after use (queued behind the ROLLBACK, so it
         // costs no extra wait); recycling only checks that the connection is still open.
         let manager_config = ManagerConfig {
@@ -54,7 +54,7 @@ impl Connections {
             .map_err(|build| Error::internal(format!("could not build the PostgreSQL pool: {build}")))?;
         Ok(Connections {
             pool,
-            address: config.address(),
+            address: crate::config::address(config),
             connect_timeout_seconds: config.connect_timeout_seconds,
         })
     }

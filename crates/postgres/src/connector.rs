@@ -34,7 +34,7 @@ impl PostgresConnector {
     /// test the connection.
     pub fn new(config: PostgresConfig) -> Result<PostgresConnector> {
         let connections = Connections::new(&config)?;
-        let source = format!("PostgreSQL database at {}", config.address());
+        let source = format!("PostgreSQL database at {}", crate::config::address(&config));
         Ok(PostgresConnector {
             operations: sql_ops::specs(&source),
             connections,
@@ -224,7 +224,7 @@ impl Connector for PostgresConnector {
 impl std::fmt::Debug for PostgresConnector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresConnector")
-            .field("address", &self.config.address())
+            .field("address", &crate::config::address(&self.config))
             .finish_non_exhaustive()
     }
 }

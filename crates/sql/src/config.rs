@@ -1,7 +1,103 @@
 //! Configuration fields the SQL connectors share, so a PostgreSQL and a MySQL form look and validate alike.
 
+use std::time::Duration;
+
+use serde::Deserialize;
 use tributary_core::spec::{ConfigRule, FieldSpec};
-use tributary_core::{Error, FieldError, Result};
+use tributary_core::{ConfigValues, Error, FieldError, Result, Secret};
+
+/// How a connection is encrypted, with libpq's meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    /// Plain TCP.
+    Disable,
+    /// TLS if the server offers it, without verifying its certificate; plain TCP otherwise.
+    Prefer,
+    /// TLS always, without verifying the certificate (protects against eavesdropping, not impersonation).
+    Require,
+    /// TLS always, with the certificate checked against the CA and the host name.
+    VerifyFull,
+}
+
+/// The typed configuration of a network SQL connector (PostgreSQL, MySQL), from values its spec
+/// ([`server_fields`], [`query_limit_fields`], [`read_only_field`]) validated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// A URL (`postgres://`, `mysql://`); an alternative to the separate fields.
+    #[serde(default)]
+    pub url: Option<Secret>,
+    /// Server host name or address.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Server port.
+    pub port: u16,
+    /// Database name.
+    #[serde(default)]
+    pub database: Option<String>,
+    /// User name.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Password.
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// Encryption.
+    pub tls_mode: TlsMode,
+    /// PEM CA certificate for `verify-full`; the public web roots are used when absent.
+    #[serde(default)]
+    pub ca_certificate: Option<String>,
+    /// Seconds to wait for a connection, including authentication.
+    pub connect_timeout_seconds: u64,
+    /// Seconds a statement may run before the server stops it.
+    pub statement_timeout_seconds: u64,
+    /// Connections kept in the pool.
+    pub pool_size: u64,
+    /// Rows a query returns when the caller does not say.
+    pub default_rows: u64,
+    /// Rows a query may ever return.
+    pub max_rows: u64,
+    /// When true (the default), sessions are read-only and the write operations are refused.
+    pub read_only: bool,
+}
+
+impl ServerConfig {
+    /// The typed configuration from validated values, with the cross-field checks applied.
+    pub fn from_values(values: &ConfigValues) -> Result<ServerConfig> {
+        let config: ServerConfig = values.deserialize()?;
+        check_server(
+            config.host.as_deref(),
+            config.database.as_deref(),
+            config.user.as_deref(),
+        )?;
+        check_row_limits(config.default_rows, config.max_rows)?;
+        Ok(config)
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_seconds)
+    }
+
+    /// The secrets of this configuration, for scrubbing errors.
+    pub fn secrets(&self) -> Vec<String> {
+        [&self.url, &self.password]
+            .into_iter()
+            .flatten()
+            .map(|secret| secret.expose().to_owned())
+            .collect()
+    }
+
+    /// Where the server is, for messages: `host:port` from the fields, or from the URL as `from_url` reads
+    /// it. Never the URL itself, which may hold the password.
+    pub fn address(&self, from_url: impl FnOnce(&str) -> Option<String>) -> String {
+        match (&self.host, &self.url) {
+            (Some(host), _) => format!("{host}:{}", self.port),
+            (None, Some(url)) => from_url(url.expose()).unwrap_or_else(|| "the configured server".to_owned()),
+            (None, None) => "the configured server".to_owned(),
+        }
+    }
+}
 
 /// What differs between the connection forms of network SQL servers.
 #[derive(Debug, Clone, Copy)]
