@@ -51,7 +51,7 @@ pub(crate) struct Connections {
 }
 
 impl Connections {
-    /// Opens the shared in-memory connection, if the config asks for one; files open per call.
+    /// Opens the shared in-memory connection, if the config asks for one; file connections open on first use.
     pub(crate) fn new(config: &SqliteConfig) -> Result<Connections> {
         let shared = if config.in_memory() {
             let connection = Connection::open_in_memory().map_err(|e| error::from_driver(e, &config.path))?;

@@ -28,7 +28,7 @@ pub struct SqliteConnector {
 }
 
 impl SqliteConnector {
-    /// Builds the connector. A file is opened per call; use [`Connector::check`] to test that it opens.
+    /// Builds the connector. The file is opened on first use; use [`Connector::check`] to test that it opens.
     pub fn new(config: SqliteConfig) -> Result<SqliteConnector> {
         let connections = Connections::new(&config)?;
         let operations = sql_ops::specs(&format!("SQLite database `{}`", config.path));

@@ -4,7 +4,8 @@
 //! structured writes, and schema discovery, on rusqlite with SQLite compiled in.
 //!
 //! - [`config`]: the [`ConnectorSpec`](tributary_core::ConnectorSpec) and the typed [`SqliteConfig`].
-//! - `connection`: a fresh connection per call (one shared for `:memory:`), modes, authorizer, timeout.
+//! - `connection`: kept read connections, a fresh one per write (one shared for `:memory:`), modes,
+//!   authorizer, timeout.
 //! - `schema`: discovery from `sqlite_schema` and the `pragma_*` table functions.
 //! - `operations`: `query`, `list_objects`, `describe_object`, `insert`, `update`, `delete`.
 //! - [`types`]: SQLite values to JSON by declared column type, and JSON to parameters.
