@@ -26,9 +26,9 @@ fn expect(condition: bool, what: &str) -> Result<()> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let folder = std::env::temp_dir().join(format!("tributary-example-{}", std::process::id()));
-    std::fs::create_dir_all(&folder).map_err(|e| Error::internal(e.to_string()))?;
-    let path = folder.join("shop.db").display().to_string();
+    // Removed when it goes out of scope, whether the example succeeds or not.
+    let folder = tempfile::tempdir().map_err(|e| Error::internal(e.to_string()))?;
+    let path = folder.path().join("shop.db").display().to_string();
 
     create_schema(&path)?;
     let writer = connector(&path, json!({ "read_only": false }))?;
@@ -72,7 +72,6 @@ async fn main() -> Result<()> {
         "the read-only connector refuses writes",
     )?;
 
-    std::fs::remove_dir_all(&folder).map_err(|e| Error::internal(e.to_string()))?;
     println!("The typed API held: structured insert, bound parameters, truncation, refused writes.");
     Ok(())
 }
