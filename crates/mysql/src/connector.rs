@@ -13,6 +13,7 @@ use tributary_core::{
 };
 use tributary_sql::operations::{
     self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
+    write_output,
 };
 
 use crate::config::{self, CONNECTOR_TYPE, MysqlConfig};
@@ -97,7 +98,7 @@ impl MysqlConnector {
 
     async fn write(&self, request: WriteRequest) -> Result<u64> {
         let table = self.writable(request.table()).await?;
-        affected(self.scrub(write::run(&self.connections, &PreparedWrite { table, request }).await))
+        self.scrub(write::run(&self.connections, &PreparedWrite { table, request }).await)
     }
 
     /// Describes one table or view.
@@ -149,13 +150,6 @@ impl MysqlConnector {
     /// Removes any configured secret from an error before it leaves the connector.
     fn scrub<T>(&self, result: Result<T>) -> Result<T> {
         result.map_err(|error| error.redact(&self.config.secrets()))
-    }
-}
-
-fn affected(output: Result<Output>) -> Result<u64> {
-    match output?.data {
-        Data::Write(summary) => Ok(summary.affected),
-        _ => Err(Error::internal("a write returned no write summary")),
     }
 }
 
@@ -226,7 +220,7 @@ impl Connector for MysqlConnector {
                 .describe_table(&name)
                 .await
                 .map(|object| Output::complete(Data::Object(Box::new(object)))),
-            Prepared::Write(prepared) => write::run(&self.connections, &prepared).await,
+            Prepared::Write(prepared) => write::run(&self.connections, &prepared).await.map(write_output),
         };
         self.scrub(result)
     }

@@ -12,6 +12,7 @@ use tributary_core::{
 };
 use tributary_sql::operations::{
     self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
+    write_output,
 };
 
 use crate::config::{self, CONNECTOR_TYPE, PostgresConfig};
@@ -91,7 +92,7 @@ impl PostgresConnector {
 
     async fn write(&self, request: WriteRequest) -> Result<u64> {
         let table = self.writable(request.table()).await?;
-        affected(self.scrub(write::run(&self.connections, &PreparedWrite { table, request }).await))
+        self.scrub(write::run(&self.connections, &PreparedWrite { table, request }).await)
     }
 
     /// Describes one table or view with its columns and keys.
@@ -137,13 +138,6 @@ impl PostgresConnector {
     }
 }
 
-fn affected(output: Result<Output>) -> Result<u64> {
-    match output?.data {
-        Data::Write(summary) => Ok(summary.affected),
-        _ => Err(Error::internal("a write returned no write summary")),
-    }
-}
-
 #[async_trait]
 impl Connector for PostgresConnector {
     fn connector_type(&self) -> &str {
@@ -158,11 +152,7 @@ impl Connector for PostgresConnector {
         // A little longer than the connect timeout, so the pool's own timeout (with its clearer message)
         // fires first.
         let limit = self.config.connect_timeout() + Duration::from_secs(2);
-        let mut report = CheckReport::run(limit, async { self.scrub(self.probe().await) }).await;
-        if let Some(error) = report.error.take() {
-            report.error = Some(Error::from(error).redact(&self.config.secrets()).report());
-        }
-        report
+        CheckReport::run(limit, async { self.scrub(self.probe().await) }).await
     }
 
     async fn discover(&self) -> Result<Catalog> {
@@ -215,7 +205,7 @@ impl Connector for PostgresConnector {
                 .describe_resolved(&resolved)
                 .await
                 .map(|object| Output::complete(Data::Object(Box::new(object)))),
-            Prepared::Write(prepared) => write::run(&self.connections, &prepared).await,
+            Prepared::Write(prepared) => write::run(&self.connections, &prepared).await.map(write_output),
         };
         self.scrub(result)
     }

@@ -11,6 +11,25 @@ use tributary_sqlite::{SqliteConfig, SqliteConnector, config};
 
 const ROWS: u64 = 10_000;
 
+/// The bare read: every row to JSON by hand, then serialized, as a service without Tributary would.
+fn read_all(connection: &rusqlite::Connection) {
+    let mut statement = connection.prepare("SELECT * FROM items").unwrap();
+    let json: Vec<Value> = statement
+        .query_map([], |row| {
+            Ok(json!([
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, f64>(3)?,
+                row.get::<_, bool>(4)?
+            ]))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(serde_json::to_vec(&json).unwrap().len() > 100_000);
+}
+
 fn read_rows(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -31,21 +50,7 @@ fn read_rows(c: &mut Criterion) {
     group.sample_size(30);
     group.bench_function("bare_rusqlite", |b| {
         b.iter(|| {
-            let mut statement = bare.prepare("SELECT * FROM items").unwrap();
-            let json: Vec<Value> = statement
-                .query_map([], |row| {
-                    Ok(json!([
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, i64>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, f64>(3)?,
-                        row.get::<_, bool>(4)?
-                    ]))
-                })
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            assert!(serde_json::to_vec(&json).unwrap().len() > 100_000);
+            read_all(&bare);
         })
     });
     group.bench_function("bare_rusqlite_fresh_read_only_connection", |b| {
@@ -53,21 +58,7 @@ fn read_rows(c: &mut Criterion) {
             let fresh =
                 rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                     .unwrap();
-            let mut statement = fresh.prepare("SELECT * FROM items").unwrap();
-            let json: Vec<Value> = statement
-                .query_map([], |row| {
-                    Ok(json!([
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, i64>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, f64>(3)?,
-                        row.get::<_, bool>(4)?
-                    ]))
-                })
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            assert!(serde_json::to_vec(&json).unwrap().len() > 100_000);
+            read_all(&fresh);
         })
     });
     group.bench_function("tributary_connector", |b| {
@@ -86,21 +77,7 @@ fn read_rows(c: &mut Criterion) {
             async move {
                 tokio::task::spawn_blocking(move || {
                     let conn = shared.lock().unwrap();
-                    let mut statement = conn.prepare("SELECT * FROM items").unwrap();
-                    let json: Vec<Value> = statement
-                        .query_map([], |row| {
-                            Ok(json!([
-                                row.get::<_, i64>(0)?,
-                                row.get::<_, i64>(1)?,
-                                row.get::<_, String>(2)?,
-                                row.get::<_, f64>(3)?,
-                                row.get::<_, bool>(4)?
-                            ]))
-                        })
-                        .unwrap()
-                        .collect::<Result<_, _>>()
-                        .unwrap();
-                    assert!(serde_json::to_vec(&json).unwrap().len() > 100_000);
+                    read_all(&conn);
                 })
                 .await
                 .unwrap()

@@ -11,6 +11,7 @@ use tributary_core::{
 };
 use tributary_sql::operations::{
     self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
+    write_output,
 };
 
 use crate::config::{self, CONNECTOR_TYPE, SqliteConfig};
@@ -90,7 +91,7 @@ impl SqliteConnector {
 
     async fn write(&self, request: WriteRequest) -> Result<u64> {
         let table = self.writable(request.table()).await?;
-        affected(write::run(&self.connections, PreparedWrite { table, request }).await)
+        write::run(&self.connections, PreparedWrite { table, request }).await
     }
 
     /// Describes one table or view.
@@ -135,13 +136,6 @@ impl SqliteConnector {
                 .with_hint("an administrator can turn off read_only in the connector's settings"));
         }
         self.resolve(table).await
-    }
-}
-
-fn affected(output: Result<Output>) -> Result<u64> {
-    match output?.data {
-        Data::Write(summary) => Ok(summary.affected),
-        _ => Err(Error::internal("a write returned no write summary")),
     }
 }
 
@@ -232,7 +226,7 @@ impl Connector for SqliteConnector {
             Prepared::Describe(name) => Ok(Output::complete(Data::Object(Box::new(
                 self.describe_table(name).await?,
             )))),
-            Prepared::Write(prepared) => write::run(&self.connections, prepared).await,
+            Prepared::Write(prepared) => write::run(&self.connections, prepared).await.map(write_output),
         }
     }
 }

@@ -3,9 +3,9 @@
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Params, TxOpts, Value as MysqlValue};
-use tributary_core::{DataType, Error, Output, Result};
+use tributary_core::{DataType, Error, Result};
 use tributary_sql::Dialect;
-use tributary_sql::operations::{WriteRequest, write_output};
+use tributary_sql::operations::WriteRequest;
 use tributary_sql::write::Target;
 
 use crate::connection::Connections;
@@ -18,8 +18,8 @@ pub(crate) struct PreparedWrite {
     pub(crate) request: WriteRequest,
 }
 
-/// Runs a write in one transaction.
-pub(crate) async fn run(connections: &Connections, write: &PreparedWrite) -> Result<Output> {
+/// Runs a write in one transaction and returns the number of rows it affected.
+pub(crate) async fn run(connections: &Connections, write: &PreparedWrite) -> Result<u64> {
     let table = &write.table;
     let catalog = schema::discover(connections, Some(table), true).await?;
     let object = catalog
@@ -59,5 +59,5 @@ pub(crate) async fn run(connections: &Connections, write: &PreparedWrite) -> Res
         .map_err(|e| connections.error(&e))?;
     let affected = transaction.affected_rows();
     transaction.commit().await.map_err(|e| connections.error(&e))?;
-    Ok(write_output(affected))
+    Ok(affected)
 }

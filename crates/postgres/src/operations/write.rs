@@ -1,9 +1,9 @@
 //! `insert`, `update` and `delete`: built by `tributary_sql` against the table's discovered columns, run in
 //! one read-write transaction, with the number of affected rows reported.
 
-use tributary_core::{Error, Output, Result};
+use tributary_core::{Error, Result};
 use tributary_sql::Dialect;
-use tributary_sql::operations::{WriteRequest, write_output};
+use tributary_sql::operations::WriteRequest;
 use tributary_sql::write::Target;
 
 use crate::connection::Connections;
@@ -16,8 +16,8 @@ pub(crate) struct PreparedWrite {
     pub(crate) request: WriteRequest,
 }
 
-/// Runs a write in one transaction.
-pub(crate) async fn run(connections: &Connections, write: &PreparedWrite) -> Result<Output> {
+/// Runs a write in one transaction and returns the number of rows it affected.
+pub(crate) async fn run(connections: &Connections, write: &PreparedWrite) -> Result<u64> {
     let resolved = &write.table;
     let catalog = schema::discover(connections, Scope::Object(resolved.oid), true).await?;
     let object = catalog
@@ -54,5 +54,5 @@ pub(crate) async fn run(connections: &Connections, write: &PreparedWrite) -> Res
         .map_err(|e| connections.error(&e))?;
     transaction.commit().await.map_err(|e| connections.error(&e))?;
     connections.release(client).await;
-    Ok(write_output(affected))
+    Ok(affected)
 }

@@ -2,9 +2,9 @@
 //! run in one transaction.
 
 use rusqlite::Connection;
-use tributary_core::{DataType, Error, Output, Result};
+use tributary_core::{DataType, Error, Result};
 use tributary_sql::Dialect;
-use tributary_sql::operations::{WriteRequest, write_output};
+use tributary_sql::operations::WriteRequest;
 use tributary_sql::write::Target;
 
 use crate::connection::{Connections, Mode};
@@ -18,8 +18,8 @@ pub(crate) struct PreparedWrite {
     pub(crate) request: WriteRequest,
 }
 
-/// Runs a write in one transaction.
-pub(crate) async fn run(connections: &Connections, write: PreparedWrite) -> Result<Output> {
+/// Runs a write in one transaction and returns the number of rows it affected.
+pub(crate) async fn run(connections: &Connections, write: PreparedWrite) -> Result<u64> {
     let path = connections.path().to_owned();
     connections
         .with(Mode::Write, move |connection| {
@@ -28,7 +28,7 @@ pub(crate) async fn run(connections: &Connections, write: PreparedWrite) -> Resu
         .await
 }
 
-fn apply(connection: &Connection, write: &PreparedWrite) -> Result<Output, Failure> {
+fn apply(connection: &Connection, write: &PreparedWrite) -> Result<u64, Failure> {
     let table = &write.table;
     let catalog = schema::discover(connection, Some(table), true)?;
     let object = catalog
@@ -50,5 +50,5 @@ fn apply(connection: &Connection, write: &PreparedWrite) -> Result<Output, Failu
         prepared.raw_execute()?
     };
     transaction.commit()?;
-    Ok(write_output(affected as u64))
+    Ok(affected as u64)
 }
