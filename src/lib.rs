@@ -8,6 +8,8 @@
 //! - [`postgres`] (feature `postgres`): the PostgreSQL connector.
 //! - [`mysql`] (feature `mysql`): the MySQL and MariaDB connector.
 //! - [`sqlite`] (feature `sqlite`): the SQLite connector, the embedded default.
+//! - [`object_store`] (feature `object-store`, or `s3`): S3 and S3-compatible stores, GCS, Azure Blob and
+//!   local folders.
 
 pub use tributary_core as core;
 pub use tributary_core::{Connector, ConnectorFactory, Error, ErrorKind, Result};
@@ -20,3 +22,6 @@ pub use tributary_sqlite as sqlite;
 
 #[cfg(feature = "mysql")]
 pub use tributary_mysql as mysql;
+
+#[cfg(feature = "object-store")]
+pub use tributary_object_store as object_store;

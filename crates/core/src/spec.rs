@@ -231,9 +231,7 @@ impl ConnectorSpec {
             }
         }
         for rule in &self.rules {
-            if let Some(error) = rule.check(&output, self) {
-                errors.push(error);
-            }
+            errors.extend(rule.check(&output, self));
         }
         if errors.is_empty() {
             Ok(ConfigValues::from_validated(output))
@@ -519,7 +517,8 @@ impl FieldSpec {
 }
 
 impl ConfigRule {
-    fn check(&self, values: &Map<String, Value>, spec: &ConnectorSpec) -> Option<FieldError> {
+    /// The problems this rule finds: one per field that needs attention.
+    fn check(&self, values: &Map<String, Value>, spec: &ConnectorSpec) -> Vec<FieldError> {
         let is_set = |name: &String| values.get(name).is_some_and(|value| !is_blank(value));
         let labels = |names: &[String]| {
             names
@@ -532,19 +531,19 @@ impl ConfigRule {
                 .join(", ")
         };
         match self {
-            ConfigRule::AtLeastOneOf { fields } if !fields.iter().any(is_set) => Some(FieldError::new(
+            ConfigRule::AtLeastOneOf { fields } if !fields.iter().any(is_set) => vec![FieldError::new(
                 fields.first().cloned().unwrap_or_default(),
                 format!("set at least one of: {}", labels(fields)),
-            )),
+            )],
             ConfigRule::AtMostOneOf { fields } if fields.iter().filter(|name| is_set(name)).count() > 1 => {
-                Some(FieldError::new(
+                vec![FieldError::new(
                     fields
                         .iter()
                         .find(|name| is_set(name))
                         .cloned()
                         .unwrap_or_default(),
                     format!("set only one of: {}", labels(fields)),
-                ))
+                )]
             }
             ConfigRule::RequiredWhen {
                 field,
@@ -552,19 +551,25 @@ impl ConfigRule {
                 required,
             } => {
                 let triggered = values.get(field).is_some_and(|value| triggers.contains(value));
-                let missing: Vec<String> = required.iter().filter(|name| !is_set(name)).cloned().collect();
-                (triggered && !missing.is_empty()).then(|| {
-                    let trigger = values.get(field).map(Value::to_string).unwrap_or_default();
-                    FieldError::new(
-                        missing[0].clone(),
-                        format!(
-                            "is required when {} is {trigger}",
-                            labels(std::slice::from_ref(field))
-                        ),
-                    )
-                })
+                if !triggered {
+                    return Vec::new();
+                }
+                let trigger = values.get(field).map(Value::to_string).unwrap_or_default();
+                required
+                    .iter()
+                    .filter(|name| !is_set(name))
+                    .map(|name| {
+                        FieldError::new(
+                            name.clone(),
+                            format!(
+                                "is required when {} is {trigger}",
+                                labels(std::slice::from_ref(field))
+                            ),
+                        )
+                    })
+                    .collect()
             }
-            _ => None,
+            _ => Vec::new(),
         }
     }
 
