@@ -146,19 +146,8 @@ impl Connector for NotesConnector {
                 let returned = rows.len() as u64;
                 let data = Data::Rows(RowSet { columns, rows });
                 let omitted = matching.len() as u64 - returned;
-                Ok(if omitted > 0 {
-                    Output::truncated(
-                        data,
-                        Truncation {
-                            reason: TruncationReason::RowLimit,
-                            limit,
-                            returned,
-                            omitted: Some(omitted),
-                        },
-                    )
-                } else {
-                    Output::complete(data)
-                })
+                let cut = Truncation::new(TruncationReason::RowLimit, limit, returned, Some(omitted));
+                Ok(Output::bounded(data, (omitted > 0).then_some(cut)))
             }
             _ => {
                 let params: PutParams = parse_params(&plan.request().params)?;

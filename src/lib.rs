@@ -10,6 +10,7 @@
 //! - [`sqlite`] (feature `sqlite`): the SQLite connector, the embedded default.
 //! - [`object_store`] (feature `object-store`, or `s3`): S3 and S3-compatible stores, GCS, Azure Blob and
 //!   local folders.
+//! - [`salesforce`] (feature `salesforce`): Salesforce over its REST API.
 
 pub use tributary_core as core;
 pub use tributary_core::{Connector, ConnectorFactory, Error, ErrorKind, Result};
@@ -25,3 +26,6 @@ pub use tributary_mysql as mysql;
 
 #[cfg(feature = "object-store")]
 pub use tributary_object_store as object_store;
+
+#[cfg(feature = "salesforce")]
+pub use tributary_salesforce as salesforce;

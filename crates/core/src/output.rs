@@ -62,6 +62,15 @@ impl Output {
         }
     }
 
+    /// A result cut short when `cut` is given and complete otherwise: the shape of every bounded read,
+    /// which returns what fits and says what did not.
+    pub fn bounded(data: Data, cut: Option<Truncation>) -> Self {
+        Output {
+            data,
+            truncation: cut,
+        }
+    }
+
     /// Whether the result is partial.
     pub fn is_truncated(&self) -> bool {
         self.truncation.is_some()
@@ -133,6 +142,18 @@ pub struct Truncation {
     pub returned: u64,
     /// How many items were left out, when the source knows; `None` means "at least one more".
     pub omitted: Option<u64>,
+}
+
+impl Truncation {
+    /// A cut by `reason` at `limit`, after `returned` items, with `omitted` left out when known.
+    pub fn new(reason: TruncationReason, limit: u64, returned: u64, omitted: Option<u64>) -> Self {
+        Truncation {
+            reason,
+            limit,
+            returned,
+            omitted,
+        }
+    }
 }
 
 /// Which limit cut a result.

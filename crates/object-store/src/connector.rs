@@ -167,19 +167,13 @@ impl Connector for ObjectStoreConnector {
                 let returned = page.len() as u64;
                 let more = page.next_continuation_token.is_some();
                 let document = document(&page)?;
-                if more {
-                    Output::truncated(
-                        document,
-                        Truncation {
-                            reason: TruncationReason::PageLimit,
-                            limit: request.page_size as u64,
-                            returned,
-                            omitted: None,
-                        },
-                    )
-                } else {
-                    Output::complete(document)
-                }
+                let cut = Truncation::new(
+                    TruncationReason::PageLimit,
+                    request.page_size as u64,
+                    returned,
+                    None,
+                );
+                Output::bounded(document, more.then_some(cut))
             }
             Prepared::Head(key) => Output::complete(document(&self.head_key(&key).await?)?),
             Prepared::Get { key, range, encoding } => {
@@ -187,19 +181,13 @@ impl Connector for ObjectStoreConnector {
                 let data = Data::Document {
                     document: content.to_json(encoding),
                 };
-                if content.omitted > 0 {
-                    Output::truncated(
-                        data,
-                        Truncation {
-                            reason: TruncationReason::ByteLimit,
-                            limit: self.config.max_read_bytes,
-                            returned: content.bytes.len() as u64,
-                            omitted: Some(content.omitted),
-                        },
-                    )
-                } else {
-                    Output::complete(data)
-                }
+                let cut = Truncation::new(
+                    TruncationReason::ByteLimit,
+                    self.config.max_read_bytes,
+                    content.bytes.len() as u64,
+                    Some(content.omitted),
+                );
+                Output::bounded(data, (content.omitted > 0).then_some(cut))
             }
             Prepared::PresignGet { key, expires_in } => {
                 Output::complete(document(&self.presign(Method::GET, &key, expires_in).await?)?)

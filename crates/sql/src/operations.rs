@@ -204,20 +204,8 @@ impl WriteRequest {
 /// The output of a query that read `rows` under `limit`; `more` says whether rows were left unread.
 pub fn rows_output(columns: Vec<Column>, rows: Vec<Vec<Value>>, limit: u64, more: bool) -> Output {
     let returned = rows.len() as u64;
-    let data = Data::Rows(RowSet { columns, rows });
-    if more {
-        Output::truncated(
-            data,
-            Truncation {
-                reason: TruncationReason::RowLimit,
-                limit,
-                returned,
-                omitted: None,
-            },
-        )
-    } else {
-        Output::complete(data)
-    }
+    let cut = Truncation::new(TruncationReason::RowLimit, limit, returned, None);
+    Output::bounded(Data::Rows(RowSet { columns, rows }), more.then_some(cut))
 }
 
 /// The output of a write that affected `affected` rows.

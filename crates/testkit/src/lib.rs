@@ -15,6 +15,7 @@
 //! - [`postgres`](mod@postgres): PostgreSQL, via `initdb`/`postgres` (Debian package `postgresql`).
 //! - [`mysql`](mod@mysql): MariaDB or MySQL, via `mariadb-install-db`/`mariadbd` (Debian package `mariadb-server`).
 //! - [`s3`](mod@s3): an S3-compatible server that checks signatures, run in process (nothing to install).
+//! - [`salesforce`]: a Salesforce REST and OAuth test server, run in process (nothing to install).
 //! - [`network`]: loopback faults for failure tests: a silent server, a closed port, a cuttable proxy.
 //! - [`tls`]: a throwaway CA and server certificate for TLS tests.
 //! - [`services`]: starting all of them at once for a test run.
@@ -25,6 +26,7 @@ pub mod network;
 pub mod postgres;
 mod process;
 pub mod s3;
+pub mod salesforce;
 pub mod services;
 pub mod tls;
 
@@ -33,3 +35,4 @@ pub use mysql::{MysqlServer, mysql};
 pub use postgres::{PostgresServer, postgres};
 pub use process::random_hex;
 pub use s3::{S3Server, s3};
+pub use salesforce::SalesforceServer;
