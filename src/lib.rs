@@ -11,6 +11,7 @@
 //! - [`object_store`] (feature `object-store`, or `s3`): S3 and S3-compatible stores, GCS, Azure Blob and
 //!   local folders.
 //! - [`salesforce`] (feature `salesforce`): Salesforce over its REST API.
+//! - [`mask`] (feature `mask`): the PII masking engine applied to what connectors return.
 
 pub use tributary_core as core;
 pub use tributary_core::{Connector, ConnectorFactory, Error, ErrorKind, Result};
@@ -29,3 +30,6 @@ pub use tributary_object_store as object_store;
 
 #[cfg(feature = "salesforce")]
 pub use tributary_salesforce as salesforce;
+
+#[cfg(feature = "mask")]
+pub use tributary_mask as mask;

@@ -282,6 +282,21 @@ impl Error {
         self
     }
 
+    /// Rewrites the message, hint and field messages with `rewrite`, and drops the source, whose text the
+    /// rewrite cannot reach. Masking engines use it for errors that echo data (a duplicate key's value).
+    #[must_use]
+    pub fn map_text(mut self, mut rewrite: impl FnMut(&str) -> String) -> Self {
+        self.message = rewrite(&self.message);
+        if let Some(hint) = self.hint.as_mut() {
+            *hint = rewrite(hint);
+        }
+        for field in &mut self.fields {
+            field.message = rewrite(&field.message);
+        }
+        self.source = None;
+        self
+    }
+
     /// The serializable view of this error, as APIs and agents see it.
     pub fn report(&self) -> ErrorReport {
         ErrorReport {
