@@ -12,6 +12,8 @@
 //!   local folders.
 //! - [`salesforce`] (feature `salesforce`): Salesforce over its REST API.
 //! - [`mask`] (feature `mask`): the PII masking engine applied to what connectors return.
+//! - [`registry`] (feature `registry`): what a host embeds: encrypted connector definitions, grants to
+//!   agents, and the governed call path.
 
 pub use tributary_core as core;
 pub use tributary_core::{Connector, ConnectorFactory, Error, ErrorKind, Result};
@@ -33,3 +35,6 @@ pub use tributary_salesforce as salesforce;
 
 #[cfg(feature = "mask")]
 pub use tributary_mask as mask;
+
+#[cfg(feature = "registry")]
+pub use tributary_registry as registry;

@@ -5,9 +5,18 @@ use tributary_core::{Error, ErrorKind};
 
 /// Maps a driver error; `path` names the database in messages.
 pub(crate) fn from_driver(error: rusqlite::Error, path: &str) -> Error {
-    match &error {
-        rusqlite::Error::SqliteFailure(failure, message) => {
-            let text = message.clone().unwrap_or_else(|| failure.to_string());
+    // Errors in the statement text arrive as `SqlInputError` (with the statement and offset, which the
+    // message leaves out: the caller has the statement), the rest as `SqliteFailure`.
+    let failure = match &error {
+        rusqlite::Error::SqliteFailure(failure, message) => Some((failure, message.clone())),
+        rusqlite::Error::SqlInputError {
+            error: failure, msg, ..
+        } => Some((failure, Some(msg.clone()))),
+        _ => None,
+    };
+    match (&error, failure) {
+        (_, Some((failure, message))) => {
+            let text = message.unwrap_or_else(|| failure.to_string());
             let (kind, hint) = match failure.code {
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => (
                     ErrorKind::Timeout,
@@ -54,7 +63,7 @@ pub(crate) fn from_driver(error: rusqlite::Error, path: &str) -> Error {
                 .with_hint(hint)
                 .with_retryable(retryable)
         }
-        rusqlite::Error::InvalidParameterCount(given, expected) => Error::invalid_input(format!(
+        (rusqlite::Error::InvalidParameterCount(given, expected), None) => Error::invalid_input(format!(
             "the statement has {expected} placeholder(s) but {given} parameter value(s) were given"
         ))
         .with_hint("pass exactly one value in params for each ? placeholder"),

@@ -399,3 +399,16 @@ async fn a_database_file_replaced_on_disk_is_read_anew() {
         "a kept connection must not read the old file"
     );
 }
+
+#[tokio::test]
+async fn mistakes_in_the_statement_are_classified_with_sqlites_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = connector(&database(dir.path(), SETUP), json!({}));
+    let policy = all();
+    let call = |sql: &str| shop.call(OperationRequest::new("query", json!({ "sql": sql })), &policy);
+    let error = call("SELECT nope FROM t").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound, "{error:?}");
+    assert_eq!(error.message(), "SQLite: no such column: nope");
+    let error = call("SELECT id FROM t WHERE id = abs()").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error:?}");
+}

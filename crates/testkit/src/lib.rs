@@ -16,6 +16,7 @@
 //! - [`mysql`](mod@mysql): MariaDB or MySQL, via `mariadb-install-db`/`mariadbd` (Debian package `mariadb-server`).
 //! - [`s3`](mod@s3): an S3-compatible server that checks signatures, run in process (nothing to install).
 //! - [`salesforce`]: a Salesforce REST and OAuth test server, run in process (nothing to install).
+//! - [`redis`](mod@redis): Redis, via `redis-server` (Debian package `redis-server`).
 //! - [`network`]: loopback faults for failure tests: a silent server, a closed port, a cuttable proxy.
 //! - [`tls`]: a throwaway CA and server certificate for TLS tests.
 //! - [`services`]: starting all of them at once for a test run.
@@ -25,6 +26,7 @@ pub mod mysql;
 pub mod network;
 pub mod postgres;
 mod process;
+pub mod redis;
 pub mod s3;
 pub mod salesforce;
 pub mod services;
@@ -34,5 +36,6 @@ pub use error::{Result, TestkitError};
 pub use mysql::{MysqlServer, mysql};
 pub use postgres::{PostgresServer, postgres};
 pub use process::random_hex;
+pub use redis::{RedisServer, redis};
 pub use s3::{S3Server, s3};
 pub use salesforce::SalesforceServer;

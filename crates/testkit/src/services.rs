@@ -5,28 +5,35 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::error::{Result, TestkitError};
-use crate::{MysqlServer, PostgresServer, S3Server, mysql, postgres, s3};
+use crate::{MysqlServer, PostgresServer, RedisServer, S3Server, mysql, postgres, redis, s3};
 
 /// Running services; they stop when this value is dropped or the process exits.
 pub struct Services {
     _postgres: PostgresServer,
     _mysql: MysqlServer,
     _s3: S3Server,
+    _redis: RedisServer,
     vars: Vec<(&'static str, String)>,
 }
 
 impl Services {
-    /// Starts throwaway PostgreSQL, MariaDB and S3 servers, in parallel where possible.
+    /// Starts throwaway PostgreSQL, MariaDB, S3 and Redis servers, in parallel where possible.
     pub async fn start() -> Result<Services> {
         let (pg, my) = tokio::join!(PostgresServer::start(), MysqlServer::start());
         let (pg, my) = (pg?, my?);
         let (s3, s3_vars) = s3::start_for_environment()?;
-        let mut vars = vec![(postgres::URL_VAR, pg.url()), (mysql::URL_VAR, my.url_for(""))];
+        let redis = RedisServer::start()?;
+        let mut vars = vec![
+            (postgres::URL_VAR, pg.url()),
+            (mysql::URL_VAR, my.url_for("")),
+            (redis::URL_VAR, redis.url().to_owned()),
+        ];
         vars.extend(s3_vars);
         Ok(Services {
             _postgres: pg,
             _mysql: my,
             _s3: s3,
+            _redis: redis,
             vars,
         })
     }

@@ -1,0 +1,53 @@
+//! The registry a host application embeds: connector definitions with encrypted credentials, agents and
+//! their grants, and one governed path for every call an agent makes.
+//!
+//! - [`model`]: definitions, governance settings, agents, grants, audit records.
+//! - [`crypto`]: XChaCha20-Poly1305 sealing bound to organization and connector, key ring and rotation.
+//! - [`store`]: the [`store::Store`] trait, with SQLite (embedded default) and PostgreSQL
+//!   (shared) implementations.
+//! - [`types`]: the connector types the host offers, with their config forms.
+//! - [`govern`]: the steps of a call: authorize, rate limit, cache, retry, audit (and masking, through
+//!   `tributary-mask`), one module each.
+//! - [`tools`]: connectors as agent tools with MCP/OpenAI-safe names and annotations.
+//! - [`Registry`]: ties them together: CRUD, grants, connection tests, `tools_for_agent`, `call_tool`,
+//!   key rotation.
+//!
+//! ```no_run
+//! # async fn demo() -> tributary_core::Result<()> {
+//! use std::sync::Arc;
+//! use serde_json::json;
+//! use tributary_core::AccessClass;
+//! use tributary_registry::{ConnectorTypes, KeyRing, MasterKey, NewConnector, Registry, SqliteStore};
+//!
+//! let store = SqliteStore::open(std::path::Path::new("tributary.db")).await?;
+//! let registry = Registry::new(Arc::new(store), KeyRing::new(MasterKey::from_env("TRIBUTARY_MASTER_KEY")?), ConnectorTypes::with_defaults())?;
+//! let shop = registry
+//!     .create_connector("acme", NewConnector {
+//!         name: "shop".into(),
+//!         connector_type: "sqlite".into(),
+//!         config: json!({"path": "/var/lib/shop.db"}),
+//!         governance: Default::default(),
+//!     })
+//!     .await?;
+//! registry.put_agent("acme", "support-bot", "Support bot").await?;
+//! registry.grant("acme", "support-bot", &shop.id, [AccessClass::Read].into()).await?;
+//! let result = registry.call_tool("support-bot", "shop_query", json!({"sql": "SELECT count(*) FROM orders"})).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod crypto;
+pub mod govern;
+pub mod model;
+mod registry;
+pub mod store;
+pub mod tools;
+pub mod types;
+
+pub use crypto::{KeyRing, MasterKey};
+pub use govern::limits::CallLimits;
+pub use govern::rate_limit::RateLimiter;
+pub use model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, Outcome, Status};
+pub use registry::{ADMIN, ConnectorUpdate, ConnectorView, NewConnector, Registry};
+pub use store::{PostgresStore, SqliteStore, Store};
+pub use tools::{Tool, ToolAnnotations, ToolResult};
+pub use types::ConnectorTypes;

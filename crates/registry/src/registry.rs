@@ -1,0 +1,795 @@
+//! [`Registry`]: definitions with sealed configs, agents and grants, live connectors built once and rebuilt
+//! when their definition changes, connection tests, and the governed call path behind `call_tool`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::Mutex;
+use tributary_core::{
+    AccessClass, CheckReport, CheckStatus, Connector, ConnectorSpec, Error, ErrorKind, OperationRequest,
+    Output, Result,
+};
+use tributary_mask::{FieldTypes, MaskPolicy, MaskReport, Masker};
+
+use crate::crypto::{KeyRing, MasterKey};
+use crate::govern::audit;
+use crate::govern::authorize::authorize;
+use crate::govern::cache::ResultCache;
+use crate::govern::limits::{self, CallLimits};
+use crate::govern::rate_limit::RateLimiter;
+use crate::govern::retry::read_with_retry;
+use crate::model::{
+    Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, LastTest, Outcome, Status,
+};
+use crate::store::Store;
+use crate::tools::{self, Tool, ToolResult};
+use crate::types::ConnectorTypes;
+
+/// A connector to create.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewConnector {
+    /// Unique within the organization.
+    pub name: String,
+    /// The type (`postgresql`, `sqlite`, `s3`, `salesforce`).
+    pub connector_type: String,
+    /// The type's config, as its `ConnectorSpec` describes it.
+    pub config: Value,
+    /// Policy settings.
+    #[serde(default)]
+    pub governance: Governance,
+}
+
+/// Changes to a connector; absent fields stay as they are. In `config`, a secret given as `{"set": true}`
+/// (as reads show it) or left out keeps its stored value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectorUpdate {
+    /// A new name.
+    pub name: Option<String>,
+    /// Config fields to change.
+    pub config: Option<Value>,
+    /// New policy settings.
+    pub governance: Option<Governance>,
+    /// Enable (`connected`) or disable.
+    pub status: Option<Status>,
+}
+
+/// A definition as reads show it: the config with every secret replaced by `{"set": bool}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorView {
+    /// Stable id.
+    pub id: String,
+    /// The organization.
+    pub organization: String,
+    /// The name.
+    pub name: String,
+    /// The type.
+    pub connector_type: String,
+    /// Connected, error or disabled.
+    pub status: Status,
+    /// The config, secrets redacted.
+    pub config: Map<String, Value>,
+    /// Policy settings.
+    pub governance: Governance,
+    /// Creation time.
+    pub created_at: chrono::DateTime<Utc>,
+    /// Last change.
+    pub updated_at: chrono::DateTime<Utc>,
+    /// The last connection test.
+    pub last_test: Option<LastTest>,
+    /// The agents granted this connector.
+    pub grants: Vec<Grant>,
+}
+
+struct Live {
+    version: chrono::DateTime<Utc>,
+    connector: Arc<dyn Connector>,
+    secrets: Vec<String>,
+}
+
+/// What a host embeds. Cheap to share behind an `Arc`; every method takes `&self`.
+pub struct Registry {
+    store: Arc<dyn Store>,
+    keys: RwLock<KeyRing>,
+    types: ConnectorTypes,
+    live: Mutex<HashMap<String, Arc<Live>>>,
+    limiter: RateLimiter,
+    cache: ResultCache,
+    masker: Masker,
+    limits: CallLimits,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("types", &self.types)
+            .field("limiter", &self.limiter)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The identity recorded for administrative calls (connection tests).
+pub const ADMIN: &str = "admin";
+
+fn new_id(prefix: &str) -> Result<String> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| Error::internal(format!("no randomness available: {error}")))?;
+    Ok(format!("{prefix}_{}", hex::encode(bytes)))
+}
+
+fn not_found(what: &str, id: &str) -> Error {
+    Error::not_found(format!("no {what} `{id}` in this organization"))
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::invalid_input(
+            "a connector name is 1 to 100 printable characters",
+        ));
+    }
+    Ok(())
+}
+
+impl Registry {
+    /// A registry over `store`, sealing configs with `keys`, able to build the connectors of `types`.
+    /// Rate limits are kept in process, PII is masked with the default policy, and calls are capped at
+    /// 1000 rows and 1 MiB; the `with_*` methods change that.
+    pub fn new(store: Arc<dyn Store>, keys: KeyRing, types: ConnectorTypes) -> Result<Registry> {
+        Ok(Registry {
+            store,
+            keys: RwLock::new(keys),
+            types,
+            live: Mutex::new(HashMap::new()),
+            limiter: RateLimiter::local(),
+            cache: ResultCache::default(),
+            masker: Masker::new(MaskPolicy::default())?,
+            limits: CallLimits::default(),
+        })
+    }
+
+    /// Uses `limiter` (for example [`RateLimiter::redis`], shared by several hosts).
+    #[must_use]
+    pub fn with_rate_limiter(mut self, limiter: RateLimiter) -> Registry {
+        self.limiter = limiter;
+        self
+    }
+
+    /// Masks with `policy` on connectors that have `mask_pii` on.
+    pub fn with_mask_policy(mut self, policy: MaskPolicy) -> Result<Registry> {
+        self.masker = Masker::new(policy)?;
+        Ok(self)
+    }
+
+    /// Caps every call at `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: CallLimits) -> Registry {
+        self.limits = limits;
+        self
+    }
+
+    /// The connector types this registry can build, with their config forms.
+    pub fn connector_types(&self) -> Vec<ConnectorSpec> {
+        self.types.specs()
+    }
+
+    fn seal(
+        &self,
+        organization: &str,
+        id: &str,
+        values: &Map<String, Value>,
+    ) -> Result<crate::crypto::Sealed> {
+        let plaintext =
+            zeroize::Zeroizing::new(serde_json::to_vec(values).map_err(|e| Error::internal(e.to_string()))?);
+        self.keys
+            .read()
+            .map_err(|_| Error::internal("the key ring is poisoned"))?
+            .seal(organization, id, &plaintext)
+    }
+
+    fn open(&self, definition: &ConnectorDefinition) -> Result<Map<String, Value>> {
+        let plaintext = self
+            .keys
+            .read()
+            .map_err(|_| Error::internal("the key ring is poisoned"))?
+            .open(&definition.organization, &definition.id, &definition.config)?;
+        serde_json::from_slice(&plaintext).map_err(|_| Error::internal("a decrypted config is not JSON"))
+    }
+
+    fn spec(&self, connector_type: &str) -> Result<ConnectorSpec> {
+        Ok(self.types.factory(connector_type)?.spec())
+    }
+
+    fn check_governance(governance: &Governance) -> Result<()> {
+        if governance.allowed_operations.is_empty() {
+            return Err(Error::invalid_input(
+                "allow at least one class of operation (read or write)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Creates a connector: validates its config against its type's form, seals it, stores it.
+    pub async fn create_connector(&self, organization: &str, new: NewConnector) -> Result<ConnectorView> {
+        check_name(&new.name)?;
+        Registry::check_governance(&new.governance)?;
+        let values = self.spec(&new.connector_type)?.validate(&new.config)?;
+        let id = new_id("con")?;
+        let now = Utc::now();
+        let definition = ConnectorDefinition {
+            config: self.seal(organization, &id, values.expose())?,
+            id,
+            organization: organization.to_owned(),
+            name: new.name,
+            connector_type: new.connector_type,
+            status: Status::Connected,
+            governance: new.governance,
+            created_at: now,
+            updated_at: now,
+            last_test: None,
+        };
+        self.store.put_connector(&definition).await?;
+        self.view(definition).await
+    }
+
+    async fn definition(&self, organization: &str, id: &str) -> Result<ConnectorDefinition> {
+        self.store
+            .connector(id)
+            .await?
+            .filter(|definition| definition.organization == organization)
+            .ok_or_else(|| not_found("connector", id))
+    }
+
+    /// A connector by name, for hosts that address connectors by their names.
+    pub async fn connector_id(&self, organization: &str, name: &str) -> Result<String> {
+        self.store
+            .connectors(organization)
+            .await?
+            .into_iter()
+            .find(|definition| definition.name == name)
+            .map(|definition| definition.id)
+            .ok_or_else(|| not_found("connector named", name))
+    }
+
+    async fn view(&self, definition: ConnectorDefinition) -> Result<ConnectorView> {
+        let config = self
+            .spec(&definition.connector_type)?
+            .redact(&self.open(&definition)?);
+        let grants = self.store.grants_on_connector(&definition.id).await?;
+        Ok(ConnectorView {
+            id: definition.id,
+            organization: definition.organization,
+            name: definition.name,
+            connector_type: definition.connector_type,
+            status: definition.status,
+            config,
+            governance: definition.governance,
+            created_at: definition.created_at,
+            updated_at: definition.updated_at,
+            last_test: definition.last_test,
+            grants,
+        })
+    }
+
+    /// One connector, secrets shown as set or unset.
+    pub async fn connector(&self, organization: &str, id: &str) -> Result<ConnectorView> {
+        self.view(self.definition(organization, id).await?).await
+    }
+
+    /// The organization's connectors.
+    pub async fn connectors(&self, organization: &str) -> Result<Vec<ConnectorView>> {
+        let mut views = Vec::new();
+        for definition in self.store.connectors(organization).await? {
+            views.push(self.view(definition).await?);
+        }
+        Ok(views)
+    }
+
+    /// Changes a connector. Its live connection is rebuilt on next use.
+    pub async fn update_connector(
+        &self,
+        organization: &str,
+        id: &str,
+        update: ConnectorUpdate,
+    ) -> Result<ConnectorView> {
+        let mut definition = self.definition(organization, id).await?;
+        if let Some(name) = update.name {
+            check_name(&name)?;
+            definition.name = name;
+        }
+        if let Some(changes) = update.config {
+            let Value::Object(changes) = changes else {
+                return Err(Error::invalid_input("config must be an object of fields"));
+            };
+            let mut values = self.open(&definition)?;
+            for (field, value) in changes {
+                let keeps_secret = value.as_object().is_some_and(|object| object.contains_key("set"));
+                if !keeps_secret {
+                    values.insert(field, value);
+                }
+            }
+            let values = self
+                .spec(&definition.connector_type)?
+                .validate(&Value::Object(values))?;
+            definition.config = self.seal(organization, id, values.expose())?;
+        }
+        if let Some(governance) = update.governance {
+            Registry::check_governance(&governance)?;
+            definition.governance = governance;
+        }
+        if let Some(status) = update.status {
+            definition.status = status;
+        }
+        definition.updated_at = Utc::now();
+        self.store.put_connector(&definition).await?;
+        self.cache.invalidate(id);
+        self.view(definition).await
+    }
+
+    /// Deletes a connector and its grants.
+    pub async fn delete_connector(&self, organization: &str, id: &str) -> Result<()> {
+        self.definition(organization, id).await?;
+        self.store.delete_connector(id).await?;
+        self.live.lock().await.remove(id);
+        self.cache.invalidate(id);
+        Ok(())
+    }
+
+    /// Creates or renames an agent.
+    pub async fn put_agent(&self, organization: &str, id: &str, name: &str) -> Result<Agent> {
+        if !tools::valid_name(id) {
+            return Err(Error::invalid_input(
+                "an agent id is 1 to 64 letters, digits, `_` or `-`",
+            ));
+        }
+        if let Some(existing) = self.store.agent(id).await?
+            && existing.organization != organization
+        {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("agent id `{id}` is taken"),
+            ));
+        }
+        let agent = Agent {
+            id: id.to_owned(),
+            organization: organization.to_owned(),
+            name: name.to_owned(),
+        };
+        self.store.put_agent(&agent).await?;
+        Ok(agent)
+    }
+
+    /// The organization's agents.
+    pub async fn agents(&self, organization: &str) -> Result<Vec<Agent>> {
+        self.store.agents(organization).await
+    }
+
+    async fn agent(&self, organization: &str, id: &str) -> Result<Agent> {
+        self.store
+            .agent(id)
+            .await?
+            .filter(|agent| agent.organization == organization)
+            .ok_or_else(|| not_found("agent", id))
+    }
+
+    /// Grants `operations` on a connector to an agent; they must be among the connector's allowed ones.
+    pub async fn grant(
+        &self,
+        organization: &str,
+        agent: &str,
+        connector: &str,
+        operations: BTreeSet<AccessClass>,
+    ) -> Result<Grant> {
+        let agent = self.agent(organization, agent).await?;
+        let definition = self.definition(organization, connector).await?;
+        if operations.is_empty() {
+            return Err(Error::invalid_input("grant at least one class of operation"));
+        }
+        if let Some(extra) = operations
+            .iter()
+            .find(|class| !definition.governance.allowed_operations.contains(class))
+        {
+            return Err(Error::invalid_input(format!(
+                "connector `{}` does not allow {extra} operations, so they cannot be granted",
+                definition.name
+            )));
+        }
+        let grant = Grant {
+            agent: agent.id,
+            connector: definition.id,
+            operations,
+        };
+        self.store.put_grant(&grant).await?;
+        Ok(grant)
+    }
+
+    /// Removes an agent's grant on a connector.
+    pub async fn revoke(&self, organization: &str, agent: &str, connector: &str) -> Result<bool> {
+        let agent = self.agent(organization, agent).await?;
+        self.store.delete_grant(&agent.id, connector).await
+    }
+
+    /// The live connector of a definition, built once and rebuilt when the definition changes.
+    async fn live(&self, definition: &ConnectorDefinition) -> Result<Arc<Live>> {
+        let mut live = self.live.lock().await;
+        if let Some(existing) = live
+            .get(&definition.id)
+            .filter(|existing| existing.version == definition.updated_at)
+        {
+            return Ok(existing.clone());
+        }
+        let built = Arc::new(self.build(definition).await?);
+        live.insert(definition.id.clone(), built.clone());
+        Ok(built)
+    }
+
+    async fn build(&self, definition: &ConnectorDefinition) -> Result<Live> {
+        let values = self.open(definition)?;
+        let spec = self.spec(&definition.connector_type)?;
+        let secrets: Vec<String> = spec
+            .secret_values(&values)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let validated = spec
+            .validate(&Value::Object(values))
+            .map_err(|error| error.redact(&secrets))?;
+        let connector = self
+            .types
+            .factory(&definition.connector_type)?
+            .build(validated)
+            .await
+            .map_err(|error| error.redact(&secrets))?;
+        Ok(Live {
+            version: definition.updated_at,
+            connector,
+            secrets,
+        })
+    }
+
+    /// Tests a stored connector for real, records the outcome on the definition (and in the audit log),
+    /// and returns the report.
+    pub async fn test_connection(&self, organization: &str, id: &str) -> Result<CheckReport> {
+        let mut definition = self.definition(organization, id).await?;
+        let started = Instant::now();
+        let report = match self.live(&definition).await {
+            Ok(live) => live.connector.check().await,
+            Err(error) => CheckReport::from_result(Err(error), 0.0),
+        };
+        definition.last_test = Some(LastTest {
+            at: Utc::now(),
+            report: report.clone(),
+        });
+        if definition.status != Status::Disabled {
+            definition.status = if report.status == CheckStatus::Connected {
+                Status::Connected
+            } else {
+                Status::Error
+            };
+        }
+        // The test changes only status fields; keep the live connector by keeping its version.
+        self.store.put_connector(&definition).await?;
+        let outcome = if report.is_connected() {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        };
+        let error_kind = report.error.as_ref().map(|error| error.kind.code().to_owned());
+        self.record(
+            &definition,
+            ADMIN,
+            "test_connection",
+            &[],
+            &Value::Null,
+            started,
+            outcome,
+            error_kind,
+            None,
+            false,
+            &MaskReport::default(),
+        )
+        .await;
+        Ok(report)
+    }
+
+    /// Tests a config that is not saved yet (a wizard's "Test connection" step).
+    pub async fn test_config(&self, connector_type: &str, config: &Value) -> Result<CheckReport> {
+        let factory = self.types.factory(connector_type)?;
+        let spec = factory.spec();
+        let values = spec.validate(config)?;
+        let secrets: Vec<String> = spec
+            .secret_values(values.expose())
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        Ok(match factory.build(values).await {
+            Ok(connector) => {
+                let mut report = connector.check().await;
+                if let Some(error) = report.error.as_mut() {
+                    let redacted = Error::new(error.kind, error.message.clone())
+                        .with_hint(error.hint.clone())
+                        .redact(&secrets);
+                    error.message = redacted.message().to_owned();
+                    error.hint = redacted.hint().to_owned();
+                }
+                report
+            }
+            Err(error) => CheckReport::from_result(Err(error.redact(&secrets)), 0.0),
+        })
+    }
+
+    /// The tools `agent` may call: one per granted connector and operation class it holds.
+    pub async fn tools_for_agent(&self, agent: &str) -> Result<Vec<Tool>> {
+        let agent = self.store.agent(agent).await?.ok_or_else(|| {
+            Error::permission_denied(format!("unknown agent `{agent}`"))
+                .with_hint("an administrator must create the agent first")
+        })?;
+        let mut tools = Vec::new();
+        for grant in self.store.grants_of_agent(&agent.id).await? {
+            let Some(definition) = self.store.connector(&grant.connector).await? else {
+                continue;
+            };
+            if definition.organization != agent.organization || definition.status == Status::Disabled {
+                continue;
+            }
+            let live = match self.live(&definition).await {
+                Ok(live) => live,
+                Err(_) => continue,
+            };
+            for operation in live.connector.operations() {
+                let allowed = grant.operations.contains(&operation.access)
+                    && definition
+                        .governance
+                        .allowed_operations
+                        .contains(&operation.access);
+                if allowed {
+                    tools.push(tools::tool(
+                        &definition.id,
+                        &definition.name,
+                        &definition.connector_type,
+                        operation,
+                    ));
+                }
+            }
+        }
+        tools::deduplicate(&mut tools);
+        Ok(tools)
+    }
+
+    /// Calls a tool for an agent through the governed path, and audits it.
+    pub async fn call_tool(&self, agent: &str, tool: &str, arguments: Value) -> Result<ToolResult> {
+        // 1. Identify: the agent, then the tool among its own.
+        let tools = self.tools_for_agent(agent).await?;
+        let Some(tool) = tools.into_iter().find(|candidate| candidate.name == tool) else {
+            return Err(Error::not_found(format!("this agent has no tool named `{tool}`"))
+                .with_hint("list the tools; names are {connector}_{operation}"));
+        };
+        let agent = self
+            .store
+            .agent(agent)
+            .await?
+            .ok_or_else(|| Error::permission_denied("unknown agent"))?;
+        let definition = self.definition(&agent.organization, &tool.connector_id).await?;
+        let grant = self
+            .store
+            .grants_of_agent(&agent.id)
+            .await?
+            .into_iter()
+            .find(|grant| grant.connector == definition.id);
+        let started = Instant::now();
+        let mut objects = Vec::new();
+        let result = self
+            .governed(
+                &definition,
+                grant.as_ref(),
+                &tool.operation,
+                arguments.clone(),
+                &mut objects,
+            )
+            .await;
+        let (outcome, error_kind, output, cached, masked) = match &result {
+            Ok((output, cached, masked)) => (Outcome::Ok, None, Some(output), *cached, masked.clone()),
+            Err((stage, error)) => (
+                *stage,
+                Some(error.kind().code().to_owned()),
+                None,
+                false,
+                MaskReport::default(),
+            ),
+        };
+        self.record(
+            &definition,
+            &agent.id,
+            &tool.operation,
+            &objects,
+            &arguments,
+            started,
+            outcome,
+            error_kind,
+            output,
+            cached,
+            &masked,
+        )
+        .await;
+        let (output, cached, masked) = result.map_err(|(_, error)| error)?;
+        Ok(ToolResult {
+            connector: definition.name,
+            operation: tool.operation,
+            data: output.data,
+            truncation: output.truncation,
+            masked: masked.counts,
+            cached,
+        })
+    }
+
+    /// Steps 2 to 6; an error carries whether governance denied the call or the call failed.
+    async fn governed(
+        &self,
+        definition: &ConnectorDefinition,
+        grant: Option<&Grant>,
+        operation: &str,
+        arguments: Value,
+        objects: &mut Vec<String>,
+    ) -> std::result::Result<(Output, bool, MaskReport), (Outcome, Error)> {
+        let failed = |error: Error| (Outcome::Failed, error);
+        let live = self.live(definition).await.map_err(failed)?;
+        let scrub = |error: Error| {
+            let error = error.redact(&live.secrets);
+            if definition.governance.mask_pii {
+                self.masker.mask_error(error).0
+            } else {
+                error
+            }
+        };
+        let request = OperationRequest::new(operation, arguments);
+        let plan = live
+            .connector
+            .plan(request.clone())
+            .await
+            .map_err(|error| failed(scrub(error)))?;
+        objects.extend(plan.access().objects.iter().cloned());
+        // 2. Authorize.
+        authorize(definition, grant, plan.access()).map_err(|error| (Outcome::Denied, error))?;
+        // 3. Rate limit.
+        if let Some(per_minute) = definition.governance.queries_per_minute {
+            self.limiter
+                .check(&definition.id, &definition.name, per_minute)
+                .await
+                .map_err(|error| {
+                    let outcome = if error.kind() == ErrorKind::RateLimited {
+                        Outcome::Denied
+                    } else {
+                        Outcome::Failed
+                    };
+                    (outcome, error)
+                })?;
+        }
+        let read = plan.access().class == AccessClass::Read;
+        let ttl = Duration::from_secs(definition.governance.cache_ttl_seconds);
+        // 4. Cache.
+        let key = self.cache.key(&definition.id, operation, &request.params);
+        if read
+            && !ttl.is_zero()
+            && let Some(output) = self.cache.get(&key).await
+        {
+            return Ok((output, true, MaskReport::default()));
+        }
+        // 5. Execute, retrying reads.
+        let connector = live.connector.clone();
+        let mut output = if read {
+            let mut first = Some(plan);
+            read_with_retry(|| {
+                let plan = first.take();
+                let connector = connector.clone();
+                let request = request.clone();
+                async move {
+                    let plan = match plan {
+                        Some(plan) => plan,
+                        None => connector.plan(request).await?,
+                    };
+                    connector.execute(plan).await
+                }
+            })
+            .await
+        } else {
+            let result = connector.execute(plan).await;
+            self.cache.invalidate(&definition.id);
+            result
+        }
+        .map_err(|error| failed(scrub(error)))?;
+        // 6. Mask, then cap.
+        let masked = if definition.governance.mask_pii {
+            self.masker.mask_output(&mut output, &FieldTypes::new())
+        } else {
+            MaskReport::default()
+        };
+        limits::apply(&mut output, self.limits);
+        if read && !ttl.is_zero() {
+            self.cache.put(key, output.clone(), ttl).await;
+        }
+        Ok((output, false, masked))
+    }
+
+    /// Step 7: audit, when the connector audits. A failure to write the audit record is not the caller's
+    /// problem, but it must not pass silently: it goes to stderr with the connector and operation.
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        definition: &ConnectorDefinition,
+        agent: &str,
+        operation: &str,
+        objects: &[String],
+        arguments: &Value,
+        started: Instant,
+        outcome: Outcome,
+        error_kind: Option<String>,
+        output: Option<&Output>,
+        cached: bool,
+        masked: &MaskReport,
+    ) {
+        if !definition.governance.audit_queries {
+            return;
+        }
+        let record = AuditRecord {
+            at: Utc::now() - chrono::Duration::from_std(started.elapsed()).unwrap_or_default(),
+            organization: definition.organization.clone(),
+            agent: agent.to_owned(),
+            connector: definition.id.clone(),
+            operation: operation.to_owned(),
+            objects: objects.to_vec(),
+            fingerprint: audit::fingerprint(operation, arguments),
+            rows: output.map_or(0, audit::rows),
+            bytes: output
+                .and_then(|output| serde_json::to_vec(&output.data).ok())
+                .map_or(0, |bytes| bytes.len() as u64),
+            duration_ms: started.elapsed().as_millis() as u64,
+            outcome,
+            error_kind,
+            cached,
+            masked: serde_json::to_value(&masked.counts).unwrap_or_default(),
+        };
+        if let Err(error) = self.store.append_audit(&record).await {
+            eprintln!(
+                "tributary: could not write the audit record of {operation} on {}: {}",
+                definition.id,
+                error.message()
+            );
+        }
+    }
+
+    /// Audit records, newest first.
+    pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        self.store.audit(query).await
+    }
+
+    /// Re-encrypts every stored config under `key`, which becomes the current key; returns how many were
+    /// re-encrypted. Configs sealed under keys this registry does not hold make the rotation fail before
+    /// anything is written.
+    pub async fn rotate_keys(&self, key: MasterKey) -> Result<usize> {
+        let definitions = self.store.all_connectors().await?;
+        let mut opened = Vec::new();
+        for definition in definitions {
+            let values = self.open(&definition)?;
+            opened.push((definition, values));
+        }
+        self.keys
+            .write()
+            .map_err(|_| Error::internal("the key ring is poisoned"))?
+            .rotate_to(key);
+        let count = opened.len();
+        for (mut definition, values) in opened {
+            definition.config = self.seal(&definition.organization, &definition.id, &values)?;
+            self.store.put_connector(&definition).await?;
+        }
+        Ok(count)
+    }
+
+    /// The id of the key new configs are sealed with.
+    pub fn current_key_id(&self) -> String {
+        self.keys.read().map(|keys| keys.current_id()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,286 @@
+//! The embedded store: one SQLite file, created on first use, accessed on tokio's blocking pool.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+use tributary_core::{Error, ErrorKind, Result};
+
+use super::{MIGRATIONS, Store, audit_limit, decode, duplicate_name, encode};
+use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant};
+
+/// A store in one SQLite file (or in memory).
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+fn failed(error: rusqlite::Error) -> Error {
+    Error::new(
+        ErrorKind::Unreachable,
+        format!("the registry's SQLite store failed: {error}"),
+    )
+    .with_retryable(true)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`, and migrates it.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        let path = path.to_owned();
+        let connection = tokio::task::spawn_blocking(move || Connection::open(&path))
+            .await
+            .map_err(|error| Error::internal(format!("the store task failed: {error}")))?
+            .map_err(|error| {
+                Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!("cannot open the registry store: {error}"),
+                )
+                .with_hint("check that the store's folder exists and is writable")
+            })?;
+        SqliteStore::migrate(connection).await
+    }
+
+    /// A store in memory, for tests and demos.
+    pub async fn in_memory() -> Result<SqliteStore> {
+        SqliteStore::migrate(Connection::open_in_memory().map_err(failed)?).await
+    }
+
+    async fn migrate(connection: Connection) -> Result<SqliteStore> {
+        let store = SqliteStore {
+            connection: Arc::new(Mutex::new(connection)),
+        };
+        store
+            .with(|c| {
+                c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; CREATE TABLE IF NOT EXISTS tributary_migrations (version INTEGER PRIMARY KEY);")?;
+                let done: i64 = c.query_row("SELECT COALESCE(MAX(version), 0) FROM tributary_migrations", [], |row| row.get(0))?;
+                for (index, (sqlite, _)) in MIGRATIONS.iter().enumerate() {
+                    let version = index as i64 + 1;
+                    if version > done {
+                        let transaction = c.transaction()?;
+                        transaction.execute_batch(sqlite)?;
+                        transaction.execute("INSERT INTO tributary_migrations (version) VALUES (?1)", [version])?;
+                        transaction.commit()?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(store)
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let connection = self.connection.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = connection
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&mut connection)
+        })
+        .await
+        .map_err(|error| Error::internal(format!("the store task failed: {error}")))?
+        .map_err(failed)
+    }
+
+    async fn bodies(&self, sql: &'static str, key: String) -> Result<Vec<String>> {
+        self.with(move |c| {
+            let mut statement = c.prepare(sql)?;
+            let rows = statement.query_map([key], |row| row.get::<_, String>(0))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn body(&self, sql: &'static str, key: String) -> Result<Option<String>> {
+        self.with(move |c| c.query_row(sql, [key], |row| row.get::<_, String>(0)).optional())
+            .await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn put_connector(&self, definition: &ConnectorDefinition) -> Result<()> {
+        let body = encode(definition)?;
+        let (id, organization, name) = (
+            definition.id.clone(),
+            definition.organization.clone(),
+            definition.name.clone(),
+        );
+        let result = self
+            .with(move |c| {
+                c.execute(
+                    "INSERT INTO connectors (id, organization, name, body) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (id) DO UPDATE SET organization = excluded.organization, name = excluded.name, body = excluded.body",
+                    params![id, organization, name, body],
+                )
+            })
+            .await;
+        match result {
+            Err(error) if error.message().contains("UNIQUE") => Err(duplicate_name(definition)),
+            other => other.map(|_| ()),
+        }
+    }
+
+    async fn connector(&self, id: &str) -> Result<Option<ConnectorDefinition>> {
+        self.body("SELECT body FROM connectors WHERE id = ?1", id.to_owned())
+            .await?
+            .as_deref()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn connectors(&self, organization: &str) -> Result<Vec<ConnectorDefinition>> {
+        let bodies = self
+            .bodies(
+                "SELECT body FROM connectors WHERE organization = ?1 ORDER BY name",
+                organization.to_owned(),
+            )
+            .await?;
+        bodies.iter().map(|body| decode(body)).collect()
+    }
+
+    async fn all_connectors(&self) -> Result<Vec<ConnectorDefinition>> {
+        let bodies = self.with(|c| {
+            let mut statement = c.prepare("SELECT body FROM connectors ORDER BY organization, name")?;
+            let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<Vec<String>>>()
+        });
+        bodies.await?.iter().map(|body| decode(body)).collect()
+    }
+
+    async fn delete_connector(&self, id: &str) -> Result<bool> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            let transaction = c.transaction()?;
+            transaction.execute("DELETE FROM grants WHERE connector = ?1", [&id])?;
+            let deleted = transaction.execute("DELETE FROM connectors WHERE id = ?1", [&id])?;
+            transaction.commit()?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn put_agent(&self, agent: &Agent) -> Result<()> {
+        let body = encode(agent)?;
+        let (id, organization) = (agent.id.clone(), agent.organization.clone());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO agents (id, organization, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET organization = excluded.organization, body = excluded.body",
+                params![id, organization, body],
+            )
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn agent(&self, id: &str) -> Result<Option<Agent>> {
+        self.body("SELECT body FROM agents WHERE id = ?1", id.to_owned())
+            .await?
+            .as_deref()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn agents(&self, organization: &str) -> Result<Vec<Agent>> {
+        let bodies = self
+            .bodies(
+                "SELECT body FROM agents WHERE organization = ?1 ORDER BY id",
+                organization.to_owned(),
+            )
+            .await?;
+        bodies.iter().map(|body| decode(body)).collect()
+    }
+
+    async fn put_grant(&self, grant: &Grant) -> Result<()> {
+        let body = encode(grant)?;
+        let (agent, connector) = (grant.agent.clone(), grant.connector.clone());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO grants (agent, connector, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (agent, connector) DO UPDATE SET body = excluded.body",
+                params![agent, connector, body],
+            )
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_grant(&self, agent: &str, connector: &str) -> Result<bool> {
+        let (agent, connector) = (agent.to_owned(), connector.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM grants WHERE agent = ?1 AND connector = ?2",
+                params![agent, connector],
+            )
+        })
+        .await
+        .map(|deleted| deleted > 0)
+    }
+
+    async fn grants_of_agent(&self, agent: &str) -> Result<Vec<Grant>> {
+        let bodies = self
+            .bodies(
+                "SELECT body FROM grants WHERE agent = ?1 ORDER BY connector",
+                agent.to_owned(),
+            )
+            .await?;
+        bodies.iter().map(|body| decode(body)).collect()
+    }
+
+    async fn grants_on_connector(&self, connector: &str) -> Result<Vec<Grant>> {
+        let bodies = self
+            .bodies(
+                "SELECT body FROM grants WHERE connector = ?1 ORDER BY agent",
+                connector.to_owned(),
+            )
+            .await?;
+        bodies.iter().map(|body| decode(body)).collect()
+    }
+
+    async fn append_audit(&self, record: &AuditRecord) -> Result<()> {
+        let body = encode(record)?;
+        let values = (
+            record.at.to_rfc3339(),
+            record.organization.clone(),
+            record.agent.clone(),
+            record.connector.clone(),
+        );
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO audit (at, organization, agent, connector, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![values.0, values.1, values.2, values.3, body],
+            )
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        let query = query.clone();
+        let bodies = self
+            .with(move |c| {
+                let mut statement = c.prepare(
+                    "SELECT body FROM audit WHERE organization = ?1 AND (?2 IS NULL OR connector = ?2) AND (?3 IS NULL OR agent = ?3)
+                     AND (?4 IS NULL OR at >= ?4) ORDER BY seq DESC LIMIT ?5",
+                )?;
+                let since = query.since.map(|since| since.to_rfc3339());
+                let rows = statement.query_map(
+                    params![query.organization, query.connector, query.agent, since, audit_limit(&query)],
+                    |row| row.get::<_, String>(0),
+                )?;
+                rows.collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .await?;
+        bodies.iter().map(|body| decode(body)).collect()
+    }
+}
