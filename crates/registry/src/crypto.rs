@@ -67,7 +67,7 @@ impl MasterKey {
         let value = std::env::var(variable)
             .map(Zeroizing::new)
             .map_err(|_| key_error(format!("the environment variable {variable} is not set")))?;
-        MasterKey::from_base64(&value)
+        MasterKey::from_base64(&value).map_err(|error| key_error(format!("{variable}: {}", error.message())))
     }
 
     /// A key from a file holding base64. On Unix the file must be readable by its owner only.

@@ -8,6 +8,7 @@
 //! - [`types`]: the connector types the host offers, with their config forms.
 //! - [`govern`]: the steps of a call: authorize, rate limit, cache, retry, audit (and masking, through
 //!   `tributary-mask`), one module each.
+//! - `tokens`: bearer tokens for admins (per organization) and agents, stored hashed.
 //! - [`tools`]: connectors as agent tools with MCP/OpenAI-safe names and annotations.
 //! - [`Registry`]: ties them together: CRUD, grants, connection tests, `tools_for_agent`, `call_tool`,
 //!   key rotation.
@@ -40,14 +41,19 @@ pub mod govern;
 pub mod model;
 mod registry;
 pub mod store;
+mod tokens;
 pub mod tools;
 pub mod types;
 
 pub use crypto::{KeyRing, MasterKey};
 pub use govern::limits::CallLimits;
 pub use govern::rate_limit::RateLimiter;
-pub use model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, Outcome, Status};
+pub use model::{
+    Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, Outcome, Principal, Status,
+    TokenRecord,
+};
 pub use registry::{ADMIN, ConnectorUpdate, ConnectorView, NewConnector, Registry};
 pub use store::{PostgresStore, SqliteStore, Store};
+pub use tokens::PREFIX as TOKEN_PREFIX;
 pub use tools::{Tool, ToolAnnotations, ToolResult};
 pub use types::ConnectorTypes;

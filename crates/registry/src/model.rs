@@ -168,4 +168,33 @@ pub struct AuditQuery {
     pub since: Option<DateTime<Utc>>,
     /// At most this many, newest first (default 100).
     pub limit: Option<u32>,
+    /// Skip this many (paging).
+    pub offset: Option<u32>,
+}
+
+/// Who a bearer token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Principal {
+    /// An administrator of one organization (the REST admin API and the console).
+    Admin {
+        /// The organization it administers.
+        organization: String,
+    },
+    /// An agent (the MCP endpoint).
+    Agent {
+        /// The agent's id.
+        agent: String,
+    },
+}
+
+/// A stored token: only its SHA-256 hash is kept, as the key, never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Who it speaks for.
+    pub principal: Principal,
+    /// A label to tell tokens apart.
+    pub label: String,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
 }

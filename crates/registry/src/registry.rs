@@ -172,6 +172,11 @@ impl Registry {
         self
     }
 
+    /// The store, for the registry's own modules.
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// The connector types this registry can build, with their config forms.
     pub fn connector_types(&self) -> Vec<ConnectorSpec> {
         self.types.specs()
@@ -204,6 +209,24 @@ impl Registry {
         Ok(self.types.factory(connector_type)?.spec())
     }
 
+    /// Validates a config against its type's form, then builds a connector from it (without contacting
+    /// anything), so the type's own cross-field checks run at save time rather than at first use.
+    async fn validate(&self, connector_type: &str, config: &Value) -> Result<tributary_core::ConfigValues> {
+        let factory = self.types.factory(connector_type)?;
+        let spec = factory.spec();
+        let values = spec.validate(config)?;
+        let secrets: Vec<String> = spec
+            .secret_values(values.expose())
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        factory
+            .build(values.clone())
+            .await
+            .map_err(|error| error.redact(&secrets))?;
+        Ok(values)
+    }
+
     fn check_governance(governance: &Governance) -> Result<()> {
         if governance.allowed_operations.is_empty() {
             return Err(Error::invalid_input(
@@ -217,7 +240,7 @@ impl Registry {
     pub async fn create_connector(&self, organization: &str, new: NewConnector) -> Result<ConnectorView> {
         check_name(&new.name)?;
         Registry::check_governance(&new.governance)?;
-        let values = self.spec(&new.connector_type)?.validate(&new.config)?;
+        let values = self.validate(&new.connector_type, &new.config).await?;
         let id = new_id("con")?;
         let now = Utc::now();
         let definition = ConnectorDefinition {
@@ -289,6 +312,16 @@ impl Registry {
         Ok(views)
     }
 
+    /// Every connector of every organization, for the host's own tools (the CLI holds the master key and
+    /// so already sees everything).
+    pub async fn all_connectors(&self) -> Result<Vec<ConnectorView>> {
+        let mut views = Vec::new();
+        for definition in self.store.all_connectors().await? {
+            views.push(self.view(definition).await?);
+        }
+        Ok(views)
+    }
+
     /// Changes a connector. Its live connection is rebuilt on next use.
     pub async fn update_connector(
         &self,
@@ -313,8 +346,8 @@ impl Registry {
                 }
             }
             let values = self
-                .spec(&definition.connector_type)?
-                .validate(&Value::Object(values))?;
+                .validate(&definition.connector_type, &Value::Object(values))
+                .await?;
             definition.config = self.seal(organization, id, values.expose())?;
         }
         if let Some(governance) = update.governance {
@@ -366,6 +399,46 @@ impl Registry {
     /// The organization's agents.
     pub async fn agents(&self, organization: &str) -> Result<Vec<Agent>> {
         self.store.agents(organization).await
+    }
+
+    /// The grants of an agent of the organization.
+    pub async fn grants_of_agent(&self, organization: &str, agent: &str) -> Result<Vec<Grant>> {
+        let agent = self.agent(organization, agent).await?;
+        self.store.grants_of_agent(&agent.id).await
+    }
+
+    /// Deletes an agent (and its grants).
+    pub async fn delete_agent(&self, organization: &str, agent: &str) -> Result<()> {
+        let agent = self.agent(organization, agent).await?;
+        for grant in self.store.grants_of_agent(&agent.id).await? {
+            self.store.delete_grant(&agent.id, &grant.connector).await?;
+        }
+        self.store.delete_agent(&agent.id).await
+    }
+
+    /// Discovers a connector's objects (the schema browser).
+    pub async fn schema(&self, organization: &str, id: &str) -> Result<tributary_core::Catalog> {
+        let definition = self.definition(organization, id).await?;
+        let live = self.live(&definition).await?;
+        live.connector
+            .discover()
+            .await
+            .map_err(|error| error.redact(&live.secrets))
+    }
+
+    /// One object's description (the schema browser's detail).
+    pub async fn describe(
+        &self,
+        organization: &str,
+        id: &str,
+        object: &str,
+    ) -> Result<tributary_core::ObjectInfo> {
+        let catalog = self.schema(organization, id).await?;
+        catalog
+            .objects
+            .into_iter()
+            .find(|candidate| candidate.name == object)
+            .ok_or_else(|| Error::not_found(format!("no object `{object}` in this connector")))
     }
 
     async fn agent(&self, organization: &str, id: &str) -> Result<Agent> {

@@ -107,7 +107,7 @@ pub(crate) fn tool(
     Tool {
         name: tool_name(connector, &operation.name),
         description: format!(
-            "[{connector}, a {connector_type} connector] {}",
+            "[{connector}: {connector_type} connector] {}",
             operation.description
         ),
         input_schema: operation.parameters.clone(),

@@ -180,3 +180,63 @@ async fn rotation_reencrypts_and_moved_ciphertexts_fail() {
     assert_eq!(error.kind(), ErrorKind::PermissionDenied);
     assert!(error.message().contains("integrity"));
 }
+
+#[tokio::test]
+async fn tokens_are_stored_hashed_and_scoped() {
+    use tributary_registry::Principal;
+    let host = host().await;
+    let r = &host.registry;
+    let admin = r
+        .issue_token(
+            Principal::Admin {
+                organization: "acme".into(),
+            },
+            "ops",
+        )
+        .await
+        .unwrap();
+    assert!(admin.starts_with("trb_") && admin.len() > 40);
+    assert_eq!(
+        r.authenticate(&admin).await.unwrap(),
+        Principal::Admin {
+            organization: "acme".into()
+        }
+    );
+    assert!(
+        r.issue_token(
+            Principal::Agent {
+                agent: "ghost".into()
+            },
+            "x"
+        )
+        .await
+        .is_err(),
+        "agents must exist"
+    );
+    r.put_agent("acme", "bot", "Bot").await.unwrap();
+    let agent = r
+        .issue_token(Principal::Agent { agent: "bot".into() }, "mcp")
+        .await
+        .unwrap();
+    assert_eq!(
+        r.authenticate(&agent).await.unwrap(),
+        Principal::Agent { agent: "bot".into() }
+    );
+    for bad in ["", "trb_", "Bearer x", &admin[..admin.len() - 1]] {
+        assert_eq!(
+            r.authenticate(bad).await.unwrap_err().kind(),
+            ErrorKind::Authentication
+        );
+    }
+    assert!(r.revoke_token(&admin).await.unwrap());
+    assert!(r.authenticate(&admin).await.is_err());
+    for entry in std::fs::read_dir(host.dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !bytes
+                .windows(agent.len())
+                .any(|window| window == agent.as_bytes()),
+            "tokens are never stored"
+        );
+    }
+}

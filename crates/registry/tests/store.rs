@@ -9,7 +9,7 @@ use tributary_core::{AccessClass, ErrorKind};
 use tributary_registry::crypto::Sealed;
 use tributary_registry::{
     Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, Outcome, PostgresStore,
-    SqliteStore, Status, Store,
+    Principal, SqliteStore, Status, Store, TokenRecord,
 };
 
 fn definition(id: &str, organization: &str, name: &str) -> ConnectorDefinition {
@@ -165,6 +165,30 @@ async fn suite(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(limited.len(), 1);
+    let second_page = store
+        .audit(&AuditQuery {
+            organization: "acme".into(),
+            limit: Some(1),
+            offset: Some(1),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(second_page[0].operation, "query", "paging walks back in time");
+
+    let token = TokenRecord {
+        principal: Principal::Admin {
+            organization: "acme".into(),
+        },
+        label: "ci".into(),
+        created_at: Utc::now(),
+    };
+    store.put_token("hash-1", &token).await.unwrap();
+    assert_eq!(store.token("hash-1").await.unwrap(), Some(token));
+    assert!(store.delete_token("hash-1").await.unwrap());
+    assert!(store.token("hash-1").await.unwrap().is_none());
+    store.delete_agent("bot").await.unwrap();
+    assert!(store.agent("bot").await.unwrap().is_none());
     let future = store
         .audit(&AuditQuery {
             organization: "acme".into(),

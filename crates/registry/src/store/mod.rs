@@ -11,7 +11,7 @@ mod sqlite;
 use async_trait::async_trait;
 use tributary_core::{Error, ErrorKind, Result};
 
-use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant};
+use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, TokenRecord};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -36,6 +36,8 @@ pub trait Store: Send + Sync {
     async fn agent(&self, id: &str) -> Result<Option<Agent>>;
     /// The agents of an organization.
     async fn agents(&self, organization: &str) -> Result<Vec<Agent>>;
+    /// Deletes an agent (its grants must be removed first); whether it existed.
+    async fn delete_agent(&self, id: &str) -> Result<()>;
     /// Inserts or replaces the grant of one agent on one connector.
     async fn put_grant(&self, grant: &Grant) -> Result<()>;
     /// Removes a grant; whether it existed.
@@ -44,6 +46,12 @@ pub trait Store: Send + Sync {
     async fn grants_of_agent(&self, agent: &str) -> Result<Vec<Grant>>;
     /// The grants on a connector.
     async fn grants_on_connector(&self, connector: &str) -> Result<Vec<Grant>>;
+    /// Stores a token record under the hash of its token.
+    async fn put_token(&self, hash: &str, token: &TokenRecord) -> Result<()>;
+    /// The token record stored under `hash`.
+    async fn token(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    /// Removes a token; whether it existed.
+    async fn delete_token(&self, hash: &str) -> Result<bool>;
     /// Appends an audit record.
     async fn append_audit(&self, record: &AuditRecord) -> Result<()>;
     /// Audit records, newest first.
@@ -51,7 +59,8 @@ pub trait Store: Send + Sync {
 }
 
 /// The schema, one entry per version, as `(sqlite, postgresql)` statements.
-pub(crate) const MIGRATIONS: &[(&str, &str)] = &[(
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
+    (
     "CREATE TABLE connectors (id TEXT PRIMARY KEY, organization TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (organization, name));
      CREATE TABLE agents (id TEXT PRIMARY KEY, organization TEXT NOT NULL, body TEXT NOT NULL);
      CREATE TABLE grants (agent TEXT NOT NULL, connector TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (agent, connector));
@@ -62,7 +71,12 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[(
      CREATE TABLE grants (agent TEXT NOT NULL, connector TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (agent, connector));
      CREATE TABLE audit (seq BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, organization TEXT NOT NULL, agent TEXT NOT NULL, connector TEXT NOT NULL, body TEXT NOT NULL);
      CREATE INDEX audit_by_org ON audit (organization, at);",
-)];
+    ),
+    (
+        "CREATE TABLE tokens (hash TEXT PRIMARY KEY, body TEXT NOT NULL);",
+        "CREATE TABLE tokens (hash TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    ),
+];
 
 /// A record to JSON for storage.
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -91,4 +105,9 @@ pub(crate) fn duplicate_name(definition: &ConnectorDefinition) -> Error {
 /// The most audit records one query returns.
 pub(crate) fn audit_limit(query: &AuditQuery) -> i64 {
     i64::from(query.limit.unwrap_or(100).min(10_000))
+}
+
+/// How many audit records to skip.
+pub(crate) fn audit_offset(query: &AuditQuery) -> i64 {
+    i64::from(query.offset.unwrap_or(0))
 }

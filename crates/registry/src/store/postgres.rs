@@ -7,8 +7,8 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 use tributary_core::{Error, ErrorKind, Result};
 
-use super::{MIGRATIONS, Store, audit_limit, decode, duplicate_name, encode};
-use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant};
+use super::{MIGRATIONS, Store, audit_limit, audit_offset, decode, duplicate_name, encode};
+use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, TokenRecord};
 
 /// A store in a PostgreSQL database.
 #[derive(Clone)]
@@ -197,6 +197,12 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn delete_agent(&self, id: &str) -> Result<()> {
+        self.execute("DELETE FROM agents WHERE id = $1", &[&id])
+            .await
+            .map(|_| ())
+    }
+
     async fn put_grant(&self, grant: &Grant) -> Result<()> {
         let body = encode(grant)?;
         self.execute(
@@ -234,6 +240,30 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn put_token(&self, hash: &str, token: &TokenRecord) -> Result<()> {
+        let body = encode(token)?;
+        self.execute(
+            "INSERT INTO tokens (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET body = excluded.body",
+            &[&hash, &body],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        Ok(self
+            .decoded("SELECT body FROM tokens WHERE hash = $1", &[&hash])
+            .await?
+            .pop())
+    }
+
+    async fn delete_token(&self, hash: &str) -> Result<bool> {
+        Ok(self
+            .execute("DELETE FROM tokens WHERE hash = $1", &[&hash])
+            .await?
+            > 0)
+    }
+
     async fn append_audit(&self, record: &AuditRecord) -> Result<()> {
         let body = encode(record)?;
         self.execute(
@@ -254,8 +284,8 @@ impl Store for PostgresStore {
         let since = query.since.map(|since| since.to_rfc3339());
         self.decoded(
             "SELECT body FROM audit WHERE organization = $1 AND ($2::text IS NULL OR connector = $2) AND ($3::text IS NULL OR agent = $3)
-             AND ($4::text IS NULL OR at >= $4) ORDER BY seq DESC LIMIT $5",
-            &[&query.organization, &query.connector, &query.agent, &since, &audit_limit(query)],
+             AND ($4::text IS NULL OR at >= $4) ORDER BY seq DESC LIMIT $5 OFFSET $6",
+            &[&query.organization, &query.connector, &query.agent, &since, &audit_limit(query), &audit_offset(query)],
         )
         .await
     }

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use tributary_core::{Error, ErrorKind, Result};
 
-use super::{MIGRATIONS, Store, audit_limit, decode, duplicate_name, encode};
-use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant};
+use super::{MIGRATIONS, Store, audit_limit, audit_offset, decode, duplicate_name, encode};
+use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, TokenRecord};
 
 /// A store in one SQLite file (or in memory).
 #[derive(Clone)]
@@ -201,6 +201,13 @@ impl Store for SqliteStore {
         bodies.iter().map(|body| decode(body)).collect()
     }
 
+    async fn delete_agent(&self, id: &str) -> Result<()> {
+        let id = id.to_owned();
+        self.with(move |c| c.execute("DELETE FROM agents WHERE id = ?1", [id]))
+            .await
+            .map(|_| ())
+    }
+
     async fn put_grant(&self, grant: &Grant) -> Result<()> {
         let body = encode(grant)?;
         let (agent, connector) = (grant.agent.clone(), grant.connector.clone());
@@ -247,6 +254,33 @@ impl Store for SqliteStore {
         bodies.iter().map(|body| decode(body)).collect()
     }
 
+    async fn put_token(&self, hash: &str, token: &TokenRecord) -> Result<()> {
+        let (hash, body) = (hash.to_owned(), encode(token)?);
+        self.with(move |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO tokens (hash, body) VALUES (?1, ?2)",
+                params![hash, body],
+            )
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn token(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        self.body("SELECT body FROM tokens WHERE hash = ?1", hash.to_owned())
+            .await?
+            .as_deref()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn delete_token(&self, hash: &str) -> Result<bool> {
+        let hash = hash.to_owned();
+        self.with(move |c| c.execute("DELETE FROM tokens WHERE hash = ?1", [hash]))
+            .await
+            .map(|deleted| deleted > 0)
+    }
+
     async fn append_audit(&self, record: &AuditRecord) -> Result<()> {
         let body = encode(record)?;
         let values = (
@@ -271,11 +305,11 @@ impl Store for SqliteStore {
             .with(move |c| {
                 let mut statement = c.prepare(
                     "SELECT body FROM audit WHERE organization = ?1 AND (?2 IS NULL OR connector = ?2) AND (?3 IS NULL OR agent = ?3)
-                     AND (?4 IS NULL OR at >= ?4) ORDER BY seq DESC LIMIT ?5",
+                     AND (?4 IS NULL OR at >= ?4) ORDER BY seq DESC LIMIT ?5 OFFSET ?6",
                 )?;
                 let since = query.since.map(|since| since.to_rfc3339());
                 let rows = statement.query_map(
-                    params![query.organization, query.connector, query.agent, since, audit_limit(&query)],
+                    params![query.organization, query.connector, query.agent, since, audit_limit(&query), audit_offset(&query)],
                     |row| row.get::<_, String>(0),
                 )?;
                 rows.collect::<rusqlite::Result<Vec<String>>>()

@@ -1,0 +1,151 @@
+//! The embedded default: with no configuration, a working demo in one folder (`tributary-data`, or
+//! `$TRIBUTARY_DATA_DIR`). On first start it creates the store, an owner-only key file, a SQLite shop
+//! with customers (names, emails, phones, cards: PII) and 200 orders, a payroll table no one is allowed to
+//! read, a folder of sample documents, organization `demo` with both connectors, and agent `demo-agent`
+//! granted read access. Later starts reuse all of it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::json;
+use tributary_core::{AccessClass, Error, ObjectRules, Result};
+use tributary_registry::{
+    ConnectorTypes, Governance, KeyRing, MasterKey, NewConnector, Registry, SqliteStore,
+};
+
+use crate::host::{Host, KeySource, write_key_file};
+use crate::settings::Settings;
+
+/// The demo's organization.
+pub const ORGANIZATION: &str = "demo";
+/// The demo's agent.
+pub const AGENT: &str = "demo-agent";
+
+/// The demo's folder.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("TRIBUTARY_DATA_DIR").map_or_else(|| PathBuf::from("tributary-data"), PathBuf::from)
+}
+
+fn io(what: &str) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |error| Error::internal(format!("{what}: {error}"))
+}
+
+fn shop_database(path: &Path) -> Result<()> {
+    let connection = rusqlite::Connection::open(path)
+        .map_err(|e| Error::internal(format!("cannot create the demo database: {e}")))?;
+    let mut script = String::from(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT, card TEXT, city TEXT);
+         INSERT INTO customers VALUES
+           (1, 'Ada Lovelace', 'ada@example.com', '+44 20 7946 0958', '4111 1111 1111 1111', 'London'),
+           (2, 'Grace Hopper', 'grace@example.com', '(415) 555-2671', '5500 0000 0000 0004', 'New York'),
+           (3, 'Alan Turing', 'alan@example.org', '+44 161 496 0000', '3782 822463 10005', 'Manchester'),
+           (4, 'Katherine Johnson', 'kj@example.net', '(757) 555-0142', '6011 1111 1111 1117', 'Hampton');
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), total REAL, status TEXT, note TEXT);
+         CREATE TABLE payroll (employee TEXT, salary INTEGER);
+         INSERT INTO payroll VALUES ('Ada Lovelace', 250000);",
+    );
+    for id in 1..=200 {
+        let note = if id % 50 == 0 {
+            "customer asked to reply to ada@example.com"
+        } else {
+            "standard delivery"
+        };
+        script.push_str(&format!(
+            "INSERT INTO orders VALUES ({id}, {}, {}.{:02}, '{}', '{note}');",
+            id % 4 + 1,
+            10 + id * 3 % 90,
+            id % 100,
+            ["open", "shipped", "delivered"][id as usize % 3]
+        ));
+    }
+    connection
+        .execute_batch(&script)
+        .map_err(|e| Error::internal(format!("cannot fill the demo database: {e}")))
+}
+
+fn documents(folder: &Path) -> Result<()> {
+    std::fs::create_dir_all(folder.join("policies")).map_err(io("cannot create the demo documents"))?;
+    std::fs::create_dir_all(folder.join("tickets")).map_err(io("cannot create the demo documents"))?;
+    let files = [
+        (
+            "policies/refunds.md",
+            "# Refunds\nRefunds are paid within 5 working days to the original card.\n",
+        ),
+        (
+            "policies/shipping.md",
+            "# Shipping\nWe ship worldwide; tracking numbers arrive by email.\n",
+        ),
+        (
+            "tickets/4711.txt",
+            "Ticket 4711 from grace@example.com: card 5500 0000 0000 0004 was charged twice. Call back on (415) 555-2671.\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(folder.join(name), text).map_err(io("cannot write a demo document"))?;
+    }
+    Ok(())
+}
+
+/// Opens the demo in `dir`, creating it on first use. Returns the host and whether it was just created.
+pub async fn open(dir: &Path) -> Result<(Host, bool)> {
+    std::fs::create_dir_all(dir).map_err(io("cannot create the data folder"))?;
+    let key_path = dir.join("master.key");
+    let fresh = !key_path.exists();
+    if fresh {
+        write_key_file(&key_path, &MasterKey::generate()?)?;
+    }
+    let key = MasterKey::from_file(&key_path)?;
+    let store = SqliteStore::open(&dir.join("tributary.db")).await?;
+    let registry = Arc::new(Registry::new(
+        Arc::new(store),
+        KeyRing::new(key),
+        ConnectorTypes::with_defaults(),
+    )?);
+    if fresh {
+        create(&registry, dir).await?;
+    }
+    let host = Host {
+        registry,
+        settings: Settings::default(),
+        key_source: KeySource::File(key_path),
+    };
+    Ok((host, fresh))
+}
+
+async fn create(registry: &Registry, dir: &Path) -> Result<()> {
+    let demo = dir.join("demo");
+    std::fs::create_dir_all(&demo).map_err(io("cannot create the demo folder"))?;
+    let shop_path = demo.join("shop.db");
+    if !shop_path.exists() {
+        shop_database(&shop_path)?;
+    }
+    let docs = demo.join("documents");
+    documents(&docs)?;
+    let read = || [AccessClass::Read].into_iter().collect();
+    let shop = registry
+        .create_connector(ORGANIZATION, NewConnector {
+            name: "shop".into(),
+            connector_type: "sqlite".into(),
+            config: json!({ "path": shop_path.canonicalize().unwrap_or(shop_path).display().to_string() }),
+            governance: Governance {
+                allowed_operations: read(),
+                allowed_objects: ObjectRules::only(["main.customers", "main.orders"])?,
+                cache_ttl_seconds: 30,
+                queries_per_minute: Some(6000),
+                ..Governance::default()
+            },
+        })
+        .await?;
+    let documents = registry
+        .create_connector(ORGANIZATION, NewConnector {
+            name: "documents".into(),
+            connector_type: "s3".into(),
+            config: json!({ "provider": "local", "root": docs.canonicalize().unwrap_or(docs).display().to_string(), "bucket": "documents" }),
+            governance: Governance { allowed_operations: read(), ..Governance::default() },
+        })
+        .await?;
+    registry.put_agent(ORGANIZATION, AGENT, "Demo agent").await?;
+    registry.grant(ORGANIZATION, AGENT, &shop.id, read()).await?;
+    registry.grant(ORGANIZATION, AGENT, &documents.id, read()).await?;
+    Ok(())
+}

@@ -1,0 +1,359 @@
+//! The configuration file (TOML). Field names are fixed by the project's documentation; more are allowed.
+//!
+//! `${VAR}` anywhere in the file is replaced by the environment variable before parsing, and a missing
+//! variable is an error that names it and its line. Every other error names its line and field too: TOML
+//! syntax and type errors carry toml's own position, and a connector or agent error is reported at the
+//! line of that connector's or agent's `name`/`id`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+use toml::Spanned;
+use tributary_core::{AccessClass, ObjectRules};
+
+/// A configuration error, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The field, as a path (`connectors[0].config.port`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}: {}", self.field, self.message),
+            None => write!(f, "{}: {}", self.field, self.message),
+        }
+    }
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// `sqlite://tributary.db` (the default) or `postgres://...`.
+    #[serde(default = "default_store")]
+    pub url: String,
+}
+
+fn default_store() -> String {
+    "sqlite://tributary.db".to_owned()
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection { url: default_store() }
+    }
+}
+
+/// `[security]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySection {
+    /// The environment variable holding the base64 master key (default `TRIBUTARY_MASTER_KEY`).
+    #[serde(default)]
+    pub master_key_env: Option<String>,
+    /// A file holding the base64 master key, readable by its owner only.
+    #[serde(default)]
+    pub master_key_file: Option<String>,
+}
+
+/// `[server]` (an addition: the defaults of `tributary serve`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// The address to listen on (default `127.0.0.1:8080`).
+    #[serde(default)]
+    pub listen: Option<String>,
+}
+
+/// One `[[connectors]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorEntry {
+    /// Unique per organization.
+    pub name: Spanned<String>,
+    /// The owning organization.
+    pub organization: String,
+    /// `postgresql`, `mysql`, `sqlite`, `s3`, `salesforce`.
+    #[serde(rename = "type")]
+    pub connector_type: String,
+    /// `read`, `write`.
+    #[serde(default = "read_only")]
+    pub allowed_operations: BTreeSet<AccessClass>,
+    /// Names or patterns; omitted for all objects.
+    #[serde(default)]
+    pub allowed_objects: Option<Vec<String>>,
+    /// Mask PII in results (default true).
+    #[serde(default = "yes")]
+    pub mask_pii: bool,
+    /// Audit every call (default true).
+    #[serde(default = "yes")]
+    pub audit_queries: bool,
+    /// Seconds to cache reads; 0 or omitted for none.
+    #[serde(default)]
+    pub cache_ttl_seconds: u64,
+    /// Calls per minute; omitted for no limit.
+    #[serde(default)]
+    pub queries_per_minute: Option<u32>,
+    /// The type's config fields.
+    #[serde(default)]
+    pub config: toml::Table,
+}
+
+fn read_only() -> BTreeSet<AccessClass> {
+    [AccessClass::Read].into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One grant of an agent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantEntry {
+    /// The connector's name (in the agent's organization).
+    pub connector: String,
+    /// `read`, `write`.
+    pub operations: BTreeSet<AccessClass>,
+}
+
+/// One `[[agents]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentEntry {
+    /// The agent's id.
+    pub id: Spanned<String>,
+    /// Its organization.
+    pub organization: String,
+    /// A display name (defaults to the id).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its grants.
+    #[serde(default)]
+    pub grants: Vec<GrantEntry>,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `[store]`.
+    #[serde(default)]
+    pub store: StoreSection,
+    /// `[security]`.
+    #[serde(default)]
+    pub security: SecuritySection,
+    /// `[server]`.
+    #[serde(default)]
+    pub server: ServerSection,
+    /// `[[connectors]]`.
+    #[serde(default)]
+    pub connectors: Vec<ConnectorEntry>,
+    /// `[[agents]]`.
+    #[serde(default)]
+    pub agents: Vec<AgentEntry>,
+}
+
+/// The 1-based line of byte `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Replaces `${VAR}` with the environment's value; every missing variable is an error.
+pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, Vec<ConfigError>> {
+    let mut out = String::with_capacity(text.len());
+    let mut errors = Vec::new();
+    let mut rest = text;
+    let mut consumed = 0;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            errors.push(ConfigError {
+                line: Some(line_of(text, consumed + start)),
+                field: "${".into(),
+                message: "unclosed ${".into(),
+            });
+            out.push_str(&rest[start..]);
+            return Err(errors);
+        };
+        let name = &after[..end];
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        match (valid, lookup(name)) {
+            (true, Some(value)) => out.push_str(&value.replace('\\', "\\\\").replace('"', "\\\"")),
+            (true, None) => errors.push(ConfigError {
+                line: Some(line_of(text, consumed + start)),
+                field: format!("${{{name}}}"),
+                message: format!("the environment variable {name} is not set"),
+            }),
+            (false, _) => errors.push(ConfigError {
+                line: Some(line_of(text, consumed + start)),
+                field: format!("${{{name}}}"),
+                message: "variable names are letters, digits and _".into(),
+            }),
+        }
+        consumed += start + 2 + end + 1;
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// Parses a configuration from text (after `${VAR}` expansion).
+pub fn parse(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, Vec<ConfigError>> {
+    let expanded = expand(text, lookup)?;
+    let settings: Settings = toml::from_str(&expanded).map_err(|error| {
+        let line = error.span().map(|span| line_of(&expanded, span.start));
+        vec![ConfigError {
+            line,
+            field: "file".into(),
+            message: error.message().to_owned(),
+        }]
+    })?;
+    let mut errors = Vec::new();
+    let mut names = BTreeSet::new();
+    for (index, connector) in settings.connectors.iter().enumerate() {
+        let line = Some(line_of(&expanded, connector.name.span().start));
+        if !names.insert((connector.organization.clone(), connector.name.get_ref().clone())) {
+            errors.push(ConfigError {
+                line,
+                field: format!("connectors[{index}].name"),
+                message: "is used twice in this organization".into(),
+            });
+        }
+        if let Some(objects) = &connector.allowed_objects
+            && let Err(error) = ObjectRules::only(objects.iter().cloned())
+        {
+            errors.push(ConfigError {
+                line,
+                field: format!("connectors[{index}].allowed_objects"),
+                message: error.message().to_owned(),
+            });
+        }
+    }
+    for (index, agent) in settings.agents.iter().enumerate() {
+        let line = Some(line_of(&expanded, agent.id.span().start));
+        for grant in &agent.grants {
+            if !names.contains(&(agent.organization.clone(), grant.connector.clone())) {
+                errors.push(ConfigError {
+                    line,
+                    field: format!("agents[{index}].grants"),
+                    message: format!(
+                        "no connector named `{}` in organization `{}`",
+                        grant.connector, agent.organization
+                    ),
+                });
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(settings)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Reads and parses a configuration file.
+pub fn load(path: &Path) -> Result<Settings, Vec<ConfigError>> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        vec![ConfigError {
+            line: None,
+            field: path.display().to_string(),
+            message: format!("cannot read the file: {error}"),
+        }]
+    })?;
+    parse(&text, |name| std::env::var(name).ok())
+}
+
+/// A connector entry's config as JSON, for its `ConnectorSpec`.
+pub fn config_json(entry: &ConnectorEntry) -> Value {
+    serde_json::to_value(&entry.config).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[store]
+url = "sqlite://tributary.db"
+[security]
+master_key_env = "TRIBUTARY_MASTER_KEY"
+[[connectors]]
+name = "shop"
+organization = "acme"
+type = "postgresql"
+allowed_operations = ["read"]
+allowed_objects = ["public.customers", "public.orders"]
+mask_pii = true
+audit_queries = true
+cache_ttl_seconds = 60
+queries_per_minute = 600
+[connectors.config]
+host = "127.0.0.1"
+port = 5432
+database = "shop"
+user = "agent"
+password = "${SHOP_PG_PASSWORD}"
+[[agents]]
+id = "support-bot"
+organization = "acme"
+grants = [{ connector = "shop", operations = ["read"] }]
+"#;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "SHOP_PG_PASSWORD").then(|| "p\"w".to_owned())
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let settings = parse(EXAMPLE, env).unwrap();
+        let shop = &settings.connectors[0];
+        assert_eq!(shop.name.get_ref(), "shop");
+        assert_eq!(
+            config_json(shop)["password"],
+            "p\"w",
+            "values are substituted as TOML text, quotes escaped"
+        );
+        assert_eq!(config_json(shop)["port"], 5432);
+        assert_eq!(settings.agents[0].grants[0].connector, "shop");
+    }
+
+    #[test]
+    fn errors_name_their_line_and_field() {
+        let missing = parse(EXAMPLE, |_| None).unwrap_err();
+        assert_eq!(missing[0].line, Some(21));
+        assert!(missing[0].message.contains("SHOP_PG_PASSWORD"));
+
+        let typo = parse(&EXAMPLE.replace("mask_pii = true", "mask_pii = \"yes\""), env).unwrap_err();
+        assert_eq!(typo[0].line, Some(12), "{typo:?}");
+        assert!(typo[0].message.contains("bool"), "{typo:?}");
+
+        let unknown = parse(
+            &EXAMPLE.replace("audit_queries = true", "audit_querys = true"),
+            env,
+        )
+        .unwrap_err();
+        assert!(unknown[0].message.contains("audit_querys"), "{unknown:?}");
+
+        let dangling = parse(
+            &EXAMPLE.replace("connector = \"shop\"", "connector = \"crm\""),
+            env,
+        )
+        .unwrap_err();
+        assert_eq!(dangling[0].field, "agents[0].grants");
+        assert_eq!(dangling[0].line, Some(23));
+        assert_eq!(
+            dangling[0].to_string(),
+            "line 23: agents[0].grants: no connector named `crm` in organization `acme`"
+        );
+    }
+}

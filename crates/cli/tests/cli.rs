@@ -1,0 +1,354 @@
+//! The binary end to end: the embedded default from an empty folder, a configuration file with real
+//! PostgreSQL, MariaDB and S3 connectors, every shell command, key rotation, and configuration errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::bin;
+use serde_json::{Value, json};
+
+fn run(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
+    let output = Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("TRIBUTARY_DATA_DIR", dir.join("data"))
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_embedded_default_serves_a_demo_from_an_empty_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_remove("TRIBUTARY_DATA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut admin, mut url, mut printed) = (String::new(), String::new(), Vec::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push(line.clone());
+        if let Some(token) = line.split("admin token (organization demo): ").nth(1) {
+            admin = token.to_owned();
+        }
+        if let Some(address) = line.strip_prefix("tributary: listening on ") {
+            url = address.to_owned();
+            break;
+        }
+    }
+    let text = printed.join("\n");
+    assert!(text.contains("created the demo in tributary-data"), "{text}");
+    assert!(
+        text.contains("master key in tributary-data/master.key (owner-only"),
+        "{text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("tributary-data/master.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let http = reqwest::Client::new();
+    assert_eq!(
+        http.get(format!("{url}/healthz")).send().await.unwrap().status(),
+        200
+    );
+    let connectors: Value = http
+        .get(format!("{url}/api/v1/connectors"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = connectors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["documents", "shop"]);
+    let tools: Value = http
+        .get(format!("{url}/api/v1/agents/demo-agent/tools"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tools.as_array().unwrap().len(), 7);
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    // A second start reuses everything.
+    let (ok, out, _) = run(
+        dir.path(),
+        &["connectors", "list"],
+        &[("TRIBUTARY_DATA_DIR", "tributary-data")],
+    );
+    assert!(ok && out.contains("shop") && out.contains("documents"), "{out}");
+}
+
+#[tokio::test]
+async fn a_configuration_with_real_servers_and_every_command() {
+    let pg = tributary_testkit::postgres()
+        .await
+        .expect("PostgreSQL (see tributary-testkit)");
+    let database = pg.create_database().await.unwrap();
+    let admin = pg.connect(&database).await.unwrap();
+    admin
+        .batch_execute("CREATE TABLE customers (id int PRIMARY KEY, email text, plan text); INSERT INTO customers VALUES (1, 'ada@example.com', 'gold'), (2, 'bob@example.com', 'free');")
+        .await
+        .unwrap();
+    let my = tributary_testkit::mysql()
+        .await
+        .expect("MariaDB (see tributary-testkit)");
+    let my_db = my.create_database().await.unwrap();
+    let mut conn = my.connect(Some(&my_db)).await.unwrap();
+    mysql_async::prelude::Queryable::query_drop(&mut conn, "CREATE TABLE invoices (id INT PRIMARY KEY, total DECIMAL(10,2)); INSERT INTO invoices VALUES (1, 9.50), (2, 12.00)").await.unwrap();
+    let s3 = tributary_testkit::s3().expect("the S3 test server");
+    let bucket = s3.create_bucket().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = tributary_registry::MasterKey::generate().unwrap();
+    tributary_cli::host::write_key_file(&dir.path().join("master.key"), &key).unwrap();
+    let config = format!(
+        r#"
+[store]
+url = "sqlite://tributary.db"
+[security]
+master_key_file = "master.key"
+[[connectors]]
+name = "crm"
+organization = "acme"
+type = "postgresql"
+allowed_objects = ["public.customers"]
+[connectors.config]
+host = "{pg_host}"
+port = {pg_port}
+database = "{database}"
+user = "{pg_user}"
+password = "${{CRM_PASSWORD}}"
+tls_mode = "disable"
+[[connectors]]
+name = "billing"
+organization = "acme"
+type = "mysql"
+mask_pii = false
+[connectors.config]
+host = "{my_host}"
+port = {my_port}
+database = "{my_db}"
+user = "{my_user}"
+password = "${{BILLING_PASSWORD}}"
+tls_mode = "disable"
+[[connectors]]
+name = "files"
+organization = "acme"
+type = "s3"
+[connectors.config]
+bucket = "{bucket}"
+endpoint = "{endpoint}"
+region = "us-east-1"
+allow_http = true
+access_key_id = "{access}"
+secret_access_key = "${{FILES_SECRET}}"
+[[agents]]
+id = "support-bot"
+organization = "acme"
+grants = [{{ connector = "crm", operations = ["read"] }}, {{ connector = "billing", operations = ["read"] }}, {{ connector = "files", operations = ["read"] }}]
+"#,
+        pg_host = pg.host(),
+        pg_port = pg.port(),
+        pg_user = pg.user(),
+        my_host = my.host(),
+        my_port = my.port(),
+        my_user = my.user(),
+        endpoint = s3.endpoint(),
+        access = s3.access_key(),
+    );
+    std::fs::write(dir.path().join("tributary.toml"), config).unwrap();
+    let envs = [
+        ("CRM_PASSWORD", pg.password()),
+        ("BILLING_PASSWORD", my.password()),
+        ("FILES_SECRET", s3.secret_key()),
+    ];
+    let cfg = ["--config", "tributary.toml"];
+    let with =
+        |args: &[&str]| -> Vec<String> { args.iter().chain(cfg.iter()).map(|a| (*a).to_owned()).collect() };
+    let call = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(dir.path(), &refs, &envs)
+    };
+
+    let (ok, out, err) = call(with(&["connectors", "list"]));
+    assert!(ok, "{err}");
+    for name in ["crm", "billing", "files"] {
+        assert!(out.contains(name), "{out}");
+    }
+    for name in ["crm", "billing", "files"] {
+        let (ok, out, err) = call(with(&["connectors", "test", name]));
+        assert!(ok && out.contains("connected in"), "{name}: {out} {err}");
+    }
+    let (ok, out, _) = call(with(&["connectors", "schema", "crm", "--json"]));
+    let catalog: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        ok && catalog["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "public.customers")
+    );
+    let (ok, out, _) = call(with(&["connectors", "show", "acme/files"]));
+    assert!(
+        ok && out.contains("\"secret_access_key\": {") && !out.contains(s3.secret_key()),
+        "{out}"
+    );
+
+    let (ok, out, _) = call(with(&["tools", "list", "--agent", "support-bot"]));
+    assert!(
+        ok && out.contains("crm_query") && out.contains("billing_query") && out.contains("files_get"),
+        "{out}"
+    );
+    let (ok, out, err) = call(with(&[
+        "tools",
+        "call",
+        "--agent",
+        "support-bot",
+        "crm_query",
+        r#"{"sql": "SELECT id, email, plan FROM customers ORDER BY id"}"#,
+    ]));
+    assert!(
+        ok && out.contains("<EMAIL>") && out.contains("gold") && out.contains("(masked: 2 email)"),
+        "{out} {err}"
+    );
+    let (ok, out, _) = call(with(&[
+        "tools",
+        "call",
+        "--agent",
+        "support-bot",
+        "billing_query",
+        r#"{"sql": "SELECT total FROM invoices ORDER BY id"}"#,
+        "--json",
+    ]));
+    let result: Value = serde_json::from_str(&out).unwrap();
+    assert!(ok);
+    assert_eq!(result["data"]["rows"], json!([["9.50"], ["12.00"]]));
+    let (ok, _, err) = call(with(&[
+        "tools",
+        "call",
+        "--agent",
+        "support-bot",
+        "crm_query",
+        r#"{"sql": "SELECT 1 FROM pg_roles"}"#,
+    ]));
+    assert!(!ok && err.contains("permission_denied"), "{err}");
+    let (ok, _, err) = call(with(&[
+        "tools",
+        "call",
+        "--agent",
+        "support-bot",
+        "crm_query",
+        "not json",
+    ]));
+    assert!(!ok && err.contains("not JSON"), "{err}");
+
+    let old = std::fs::read_to_string(dir.path().join("master.key")).unwrap();
+    let (ok, _, err) = call(with(&["keys", "rotate"]));
+    assert!(ok && err.contains("re-encrypted 3 connector config(s)"), "{err}");
+    assert_ne!(
+        std::fs::read_to_string(dir.path().join("master.key")).unwrap(),
+        old
+    );
+    let (ok, out, err) = call(with(&["connectors", "test", "crm"]));
+    assert!(
+        ok && out.contains("connected"),
+        "the rotated key opens the configs: {out} {err}"
+    );
+
+    let (ok, token, _) = call(with(&["tokens", "issue", "--admin", "acme"]));
+    assert!(ok && token.trim().starts_with("trb_"));
+}
+
+#[test]
+fn configuration_errors_name_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[[connectors]]\nname = \"a\"\norganization = \"o\"\ntype = \"sqlite\"\n[connectors.config]\npath = \"${NOT_SET_ANYWHERE}\"\n",
+            "line 6",
+            "NOT_SET_ANYWHERE",
+        ),
+        (
+            "[[connectors]]\nname = \"a\"\norganization = \"o\"\ntype = \"sqlite\"\nmask_pii = \"yes\"\n",
+            "line 5",
+            "bool",
+        ),
+        (
+            "[[agents]]\nid = \"bot\"\norganization = \"o\"\ngrants = [{ connector = \"nope\", operations = [\"read\"] }]\n",
+            "line 2",
+            "agents[0].grants",
+        ),
+        (
+            "[[connectors]]\nname = \"a\"\norganization = \"o\"\ntype = \"sqlite\"\n[connectors.config]\nmax_rows = \"many\"\n",
+            "connectors[0] (a)",
+            "config.",
+        ),
+        (
+            "[[connectors]]\nname = \"a\"\norganization = \"o\"\ntype = \"oracle\"\n",
+            "connectors[0] (a)",
+            "unknown connector type",
+        ),
+    ];
+    for (text, place, detail) in cases {
+        std::fs::write(dir.path().join("bad.toml"), text).unwrap();
+        std::fs::write(
+            dir.path().join("key"),
+            tributary_registry::MasterKey::generate()
+                .unwrap()
+                .to_base64()
+                .as_bytes(),
+        )
+        .unwrap();
+        let key = std::fs::read_to_string(dir.path().join("key")).unwrap();
+        let (ok, _, err) = run(
+            dir.path(),
+            &["connectors", "list", "--config", "bad.toml"],
+            &[("TRIBUTARY_MASTER_KEY", &key)],
+        );
+        assert!(!ok, "{text}");
+        assert!(err.contains(place) && err.contains(detail), "{text}\n---\n{err}");
+    }
+    let (ok, _, err) = run(
+        dir.path(),
+        &["connectors", "list", "--config", "missing.toml"],
+        &[],
+    );
+    assert!(!ok && err.contains("cannot read the file"), "{err}");
+    std::fs::write(dir.path().join("nokey.toml"), "").unwrap();
+    let (ok, _, err) = run(
+        dir.path(),
+        &["connectors", "list", "--config", "nokey.toml"],
+        &[("TRIBUTARY_MASTER_KEY", "")],
+    );
+    assert!(!ok && err.contains("TRIBUTARY_MASTER_KEY"), "{err}");
+}

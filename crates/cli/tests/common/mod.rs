@@ -1,0 +1,66 @@
+//! Shared setup: the embedded demo in a fresh folder, served in process on a free port.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use tributary_registry::{Principal, Registry};
+
+pub struct Served {
+    pub url: String,
+    pub registry: Arc<Registry>,
+    pub dir: tempfile::TempDir,
+    pub admin: String,
+    pub agent: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The demo, served on 127.0.0.1, with an admin token for `demo` and an agent token for `demo-agent`.
+pub async fn served() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let (host, fresh) = tributary_cli::demo::open(&dir.path().join("data")).await.unwrap();
+    assert!(fresh);
+    let registry = host.registry.clone();
+    let admin = registry
+        .issue_token(
+            Principal::Admin {
+                organization: "demo".into(),
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let agent = registry
+        .issue_token(
+            Principal::Agent {
+                agent: "demo-agent".into(),
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = tributary_cli::api::app(registry.clone());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Served {
+        url,
+        registry,
+        dir,
+        admin,
+        agent,
+        task,
+    }
+}
+
+/// The tributary binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tributary")
+}
