@@ -126,13 +126,13 @@ async fn updates_keep_secrets_the_reads_did_not_show() {
             &id,
             ConnectorUpdate {
                 name: Some("shop2".into()),
-                config: Some(json!({"max_rows": 5})),
+                config: Some(json!({"max_rows": 500})),
                 ..Default::default()
             },
         )
         .await
         .unwrap();
-    assert_eq!(renamed.config["max_rows"], 5);
+    assert_eq!(renamed.config["max_rows"], 500);
     assert_eq!(renamed.config["path"], view.config["path"]);
     let error = r
         .update_connector(
