@@ -212,19 +212,33 @@ impl Registry {
     /// Validates a config against its type's form, then builds a connector from it (without contacting
     /// anything), so the type's own cross-field checks run at save time rather than at first use.
     async fn validate(&self, connector_type: &str, config: &Value) -> Result<tributary_core::ConfigValues> {
-        let factory = self.types.factory(connector_type)?;
-        let spec = factory.spec();
-        let values = spec.validate(config)?;
-        let secrets: Vec<String> = spec
-            .secret_values(values.expose())
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let (factory, values, secrets) = self.validated(connector_type, config)?;
         factory
             .build(values.clone())
             .await
             .map_err(|error| error.redact(&secrets))?;
         Ok(values)
+    }
+
+    /// A config checked against its type's form, with the type's factory and the config's secret values
+    /// (taken from the raw config, so even a validation error is scrubbed of them).
+    fn validated(
+        &self,
+        connector_type: &str,
+        config: &Value,
+    ) -> Result<(
+        &Arc<dyn tributary_core::ConnectorFactory>,
+        tributary_core::ConfigValues,
+        Vec<String>,
+    )> {
+        let factory = self.types.factory(connector_type)?;
+        let spec = factory.spec();
+        let secrets: Vec<String> = config
+            .as_object()
+            .map(|raw| spec.secret_values(raw).into_iter().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let values = spec.validate(config).map_err(|error| error.redact(&secrets))?;
+        Ok((factory, values, secrets))
     }
 
     fn check_governance(governance: &Governance) -> Result<()> {
@@ -501,20 +515,10 @@ impl Registry {
     }
 
     async fn build(&self, definition: &ConnectorDefinition) -> Result<Live> {
-        let values = self.open(definition)?;
-        let spec = self.spec(&definition.connector_type)?;
-        let secrets: Vec<String> = spec
-            .secret_values(&values)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        let validated = spec
-            .validate(&Value::Object(values))
-            .map_err(|error| error.redact(&secrets))?;
-        let connector = self
-            .types
-            .factory(&definition.connector_type)?
-            .build(validated)
+        let config = Value::Object(self.open(definition)?);
+        let (factory, values, secrets) = self.validated(&definition.connector_type, &config)?;
+        let connector = factory
+            .build(values)
             .await
             .map_err(|error| error.redact(&secrets))?;
         Ok(Live {
@@ -571,14 +575,7 @@ impl Registry {
 
     /// Tests a config that is not saved yet (a wizard's "Test connection" step).
     pub async fn test_config(&self, connector_type: &str, config: &Value) -> Result<CheckReport> {
-        let factory = self.types.factory(connector_type)?;
-        let spec = factory.spec();
-        let values = spec.validate(config)?;
-        let secrets: Vec<String> = spec
-            .secret_values(values.expose())
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let (factory, values, secrets) = self.validated(connector_type, config)?;
         Ok(match factory.build(values).await {
             Ok(connector) => {
                 let mut report = connector.check().await;
@@ -597,11 +594,23 @@ impl Registry {
 
     /// The tools `agent` may call: one per granted connector and operation class it holds.
     pub async fn tools_for_agent(&self, agent: &str) -> Result<Vec<Tool>> {
+        Ok(self
+            .granted_tools(agent)
+            .await?
+            .1
+            .into_iter()
+            .map(|(tool, _, _)| tool)
+            .collect())
+    }
+
+    /// The agent, and each of its tools with the definition and grant it comes from.
+    async fn granted_tools(&self, agent: &str) -> Result<(Agent, Vec<(Tool, ConnectorDefinition, Grant)>)> {
         let agent = self.store.agent(agent).await?.ok_or_else(|| {
             Error::permission_denied(format!("unknown agent `{agent}`"))
                 .with_hint("an administrator must create the agent first")
         })?;
         let mut tools = Vec::new();
+        let mut sources = Vec::new();
         for grant in self.store.grants_of_agent(&agent.id).await? {
             let Some(definition) = self.store.connector(&grant.connector).await? else {
                 continue;
@@ -626,33 +635,30 @@ impl Registry {
                         &definition.connector_type,
                         operation,
                     ));
+                    sources.push((definition.clone(), grant.clone()));
                 }
             }
         }
         tools::deduplicate(&mut tools);
-        Ok(tools)
+        let tools = tools
+            .into_iter()
+            .zip(sources)
+            .map(|(tool, (definition, grant))| (tool, definition, grant))
+            .collect();
+        Ok((agent, tools))
     }
 
     /// Calls a tool for an agent through the governed path, and audits it.
     pub async fn call_tool(&self, agent: &str, tool: &str, arguments: Value) -> Result<ToolResult> {
-        // 1. Identify: the agent, then the tool among its own.
-        let tools = self.tools_for_agent(agent).await?;
-        let Some(tool) = tools.into_iter().find(|candidate| candidate.name == tool) else {
+        // 1. Identify: the agent, then the tool among its own, with its connector and grant.
+        let (agent, tools) = self.granted_tools(agent).await?;
+        let Some((tool, definition, grant)) =
+            tools.into_iter().find(|(candidate, _, _)| candidate.name == tool)
+        else {
             return Err(Error::not_found(format!("this agent has no tool named `{tool}`"))
                 .with_hint("list the tools; names are {connector}_{operation}"));
         };
-        let agent = self
-            .store
-            .agent(agent)
-            .await?
-            .ok_or_else(|| Error::permission_denied("unknown agent"))?;
-        let definition = self.definition(&agent.organization, &tool.connector_id).await?;
-        let grant = self
-            .store
-            .grants_of_agent(&agent.id)
-            .await?
-            .into_iter()
-            .find(|grant| grant.connector == definition.id);
+        let grant = Some(grant);
         let started = Instant::now();
         let mut objects = Vec::new();
         let result = self
