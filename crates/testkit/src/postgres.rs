@@ -215,6 +215,9 @@ impl PostgresServer {
     }
 
     /// Connects to `database` as the admin user and drives the connection in the background.
+    ///
+    /// A busy shared server may briefly refuse sessions (too many connections, still starting up): those
+    /// refusals are retried for a few seconds so a loaded test run does not fail on them.
     pub async fn connect(&self, database: &str) -> Result<tokio_postgres::Client> {
         let mut config = tokio_postgres::Config::new();
         config
@@ -224,14 +227,27 @@ impl PostgresServer {
             .password(&self.password)
             .dbname(database)
             .connect_timeout(Duration::from_secs(5));
-        let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(|error| {
-            TestkitError::new(format!(
-                "could not connect to PostgreSQL at {}:{} as {}: {error}. {HOW_TO_GET}",
-                self.host, self.port, self.user
-            ))
-        })?;
-        tokio::spawn(connection);
-        Ok(client)
+        let started = Instant::now();
+        loop {
+            match config.connect(tokio_postgres::NoTls).await {
+                Ok((client, connection)) => {
+                    tokio::spawn(connection);
+                    return Ok(client);
+                }
+                Err(error) if is_transient(&error) && started.elapsed() < Duration::from_secs(10) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => {
+                    return Err(TestkitError::new(format!(
+                        "could not connect to PostgreSQL at {}:{} as {} (database {database}): {}. {HOW_TO_GET}",
+                        self.host,
+                        self.port,
+                        self.user,
+                        describe(&error)
+                    )));
+                }
+            }
+        }
     }
 
     /// Creates an empty database with a unique name, so tests sharing a server never see each other's data.
@@ -241,8 +257,35 @@ impl PostgresServer {
         client
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .await
-            .map_err(|error| TestkitError::new(format!("could not create database {name}: {error}")))?;
+            .map_err(|error| {
+                TestkitError::new(format!("could not create database {name}: {}", describe(&error)))
+            })?;
         Ok(name)
+    }
+}
+
+/// Refusals a busy or starting server gives that succeed when tried again.
+fn is_transient(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    match error.code() {
+        Some(code) => [
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::INSUFFICIENT_RESOURCES,
+        ]
+        .contains(code),
+        None => false,
+    }
+}
+
+/// The server's own words: tokio-postgres shows only "db error" unless its source is printed.
+fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+        None => match std::error::Error::source(error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
     }
 }
 
