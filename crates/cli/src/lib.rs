@@ -6,12 +6,14 @@
 //! - [`host`]: opening the registry from a file (syncing its connectors and agents) or the demo.
 //! - [`demo`]: the embedded default.
 //! - [`api`]: `/api/v1` (admin tokens), `/mcp` (agent tokens), `/healthz`.
+//! - [`console`]: the web console at `/` for administrators.
 //! - [`mcp`]: the MCP server over stdio and HTTP.
 //! - [`commands`]: what each command does and prints.
 
 pub mod api;
 pub mod cli;
 pub mod commands;
+pub mod console;
 pub mod demo;
 pub mod host;
 pub mod mcp;

@@ -39,6 +39,17 @@ pub struct Governance {
     pub queries_per_minute: Option<u32>,
 }
 
+impl Outcome {
+    /// The name stored and shown (`ok`, `denied`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
 impl Default for Governance {
     fn default() -> Self {
         Governance {
@@ -110,7 +121,7 @@ pub struct Grant {
 }
 
 /// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// It ran and returned.
@@ -166,6 +177,10 @@ pub struct AuditQuery {
     pub agent: Option<String>,
     /// Only records at or after this time.
     pub since: Option<DateTime<Utc>>,
+    /// Only records before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only calls that ended this way.
+    pub outcome: Option<Outcome>,
     /// At most this many, newest first (default 100).
     pub limit: Option<u32>,
     /// Skip this many (paging).

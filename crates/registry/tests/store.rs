@@ -198,6 +198,34 @@ async fn suite(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert!(future.is_empty());
+    let before_now = store
+        .audit(&AuditQuery {
+            organization: "acme".into(),
+            until: Some(Utc::now() + chrono::Duration::seconds(1)),
+            outcome: Some(Outcome::Ok),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(before_now.len(), 2, "both records are ok and older than now");
+    let long_ago = store
+        .audit(&AuditQuery {
+            organization: "acme".into(),
+            until: Some(Utc::now() - chrono::Duration::hours(1)),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(long_ago.is_empty(), "nothing was recorded an hour ago");
+    let denied = store
+        .audit(&AuditQuery {
+            organization: "acme".into(),
+            outcome: Some(Outcome::Denied),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(denied.is_empty(), "no call was denied");
 }
 
 #[tokio::test]

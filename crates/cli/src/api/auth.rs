@@ -1,4 +1,4 @@
-//! Bearer tokens. Every admin route extracts an [`Admin`]: the organization its token is scoped to,
+//! Bearer tokens (or the console's session cookie with its CSRF header). Every admin route extracts an [`Admin`]: the organization its token is scoped to,
 //! which every registry call then uses, so one organization's admin never sees another's data.
 
 use std::sync::Arc;
@@ -9,6 +9,32 @@ use tributary_core::{Error, ErrorKind};
 use tributary_registry::{Principal, Registry};
 
 use super::error::ApiError;
+use crate::console::session::{CSRF_HEADER, SESSION_COOKIE, cookie, csrf_matches};
+
+/// The console's session token, accepted only with its CSRF header, so that another site cannot make a
+/// signed-in browser call the API.
+fn console_token(headers: &http::HeaderMap) -> Result<&str, ApiError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Err(ApiError(
+            Error::new(ErrorKind::Authentication, "this route needs an admin token")
+                .with_hint("send `Authorization: Bearer <admin token>`"),
+        ));
+    };
+    let csrf = headers
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if csrf_matches(token, csrf) {
+        Ok(token)
+    } else {
+        Err(ApiError(
+            Error::permission_denied("a request with the console's session cookie needs its CSRF token")
+                .with_hint(format!(
+                    "send the page's csrf-token in the `{CSRF_HEADER}` header"
+                )),
+        ))
+    }
+}
 
 /// The organization an admin token speaks for.
 #[derive(Debug, Clone)]
@@ -23,17 +49,15 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let registry = Arc::<Registry>::from_ref(state);
-        let token = parts
+        let bearer = parts
             .headers
             .get(http::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError(
-                    Error::new(ErrorKind::Authentication, "this route needs an admin token")
-                        .with_hint("send `Authorization: Bearer <admin token>`"),
-                )
-            })?;
+            .and_then(|value| value.strip_prefix("Bearer "));
+        let token = match bearer {
+            Some(token) => token,
+            None => console_token(&parts.headers)?,
+        };
         match registry.authenticate(token).await? {
             Principal::Admin { organization } => Ok(Admin(organization)),
             Principal::Agent { .. } => Err(ApiError(

@@ -1,5 +1,5 @@
 //! The HTTP face of the host: the REST admin API under `/api/v1` (admin tokens, one organization each),
-//! the MCP endpoint at `/mcp` (agent tokens), and `/healthz`.
+//! the MCP endpoint at `/mcp` (agent tokens), `/healthz`, and the web console at `/` (see [`crate::console`]).
 //!
 //! - `error`: every failure as JSON `{"error": {code, message, hint, fields}}` with a fitting status.
 //! - `auth`: the bearer-token extractor; an admin token's organization scopes every route.
@@ -32,6 +32,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 /// The whole HTTP application.
 pub fn app(registry: Arc<Registry>) -> Router {
     let mcp_registry = registry.clone();
+    let registry_for_console = registry.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(McpServer::by_token(mcp_registry.clone())),
         Arc::new(LocalSessionManager::default()),
@@ -80,4 +81,5 @@ pub fn app(registry: Arc<Registry>) -> Router {
         )
         .nest("/api/v1", api)
         .nest_service("/mcp", mcp)
+        .merge(crate::console::router(registry_for_console))
 }

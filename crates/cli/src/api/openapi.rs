@@ -73,6 +73,8 @@ pub fn spec() -> Value {
                 json!({"name": "connector", "in": "query", "schema": {"type": "string"}}),
                 json!({"name": "agent", "in": "query", "schema": {"type": "string"}}),
                 json!({"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}}),
+                json!({"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}}),
+                json!({"name": "outcome", "in": "query", "schema": {"type": "string", "enum": ["ok", "denied", "failed"]}}),
                 json!({"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}}),
                 json!({"name": "offset", "in": "query", "schema": {"type": "integer"}}),
             ]) },

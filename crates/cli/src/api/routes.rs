@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tributary_core::{AccessClass, Error};
-use tributary_registry::{AuditQuery, ConnectorUpdate, NewConnector, Principal, Registry};
+use tributary_registry::{AuditQuery, ConnectorUpdate, NewConnector, Outcome, Principal, Registry};
 
 use super::auth::Admin;
 use super::error::{ApiError, bad_body};
@@ -232,6 +232,8 @@ pub(crate) struct AuditFilters {
     connector: Option<String>,
     agent: Option<String>,
     since: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    outcome: Option<Outcome>,
     limit: Option<u32>,
     offset: Option<u32>,
 }
@@ -249,6 +251,8 @@ pub(crate) async fn audit(
             connector: filters.connector,
             agent: filters.agent,
             since: filters.since,
+            until: filters.until,
+            outcome: filters.outcome,
             limit: Some(filters.limit.unwrap_or(100).min(1000)),
             offset: filters.offset,
         })

@@ -8,7 +8,7 @@ use tokio_postgres::types::ToSql;
 use tributary_core::{Error, ErrorKind, Result};
 
 use super::{MIGRATIONS, Store, audit_limit, audit_offset, decode, duplicate_name, encode};
-use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, TokenRecord};
+use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, Outcome, TokenRecord};
 
 /// A store in a PostgreSQL database.
 #[derive(Clone)]
@@ -282,10 +282,13 @@ impl Store for PostgresStore {
 
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
         let since = query.since.map(|since| since.to_rfc3339());
+        let until = query.until.map(|until| until.to_rfc3339());
+        let outcome = query.outcome.map(Outcome::as_str);
         self.decoded(
             "SELECT body FROM audit WHERE organization = $1 AND ($2::text IS NULL OR connector = $2) AND ($3::text IS NULL OR agent = $3)
-             AND ($4::text IS NULL OR at >= $4) ORDER BY seq DESC LIMIT $5 OFFSET $6",
-            &[&query.organization, &query.connector, &query.agent, &since, &audit_limit(query), &audit_offset(query)],
+             AND ($4::text IS NULL OR at >= $4) AND ($7::text IS NULL OR at < $7) AND ($8::text IS NULL OR body::jsonb->>'outcome' = $8)
+             ORDER BY seq DESC LIMIT $5 OFFSET $6",
+            &[&query.organization, &query.connector, &query.agent, &since, &audit_limit(query), &audit_offset(query), &until, &outcome],
         )
         .await
     }

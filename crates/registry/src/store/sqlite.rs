@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use tributary_core::{Error, ErrorKind, Result};
 
 use super::{MIGRATIONS, Store, audit_limit, audit_offset, decode, duplicate_name, encode};
-use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, TokenRecord};
+use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, Outcome, TokenRecord};
 
 /// A store in one SQLite file (or in memory).
 #[derive(Clone)]
@@ -305,11 +305,14 @@ impl Store for SqliteStore {
             .with(move |c| {
                 let mut statement = c.prepare(
                     "SELECT body FROM audit WHERE organization = ?1 AND (?2 IS NULL OR connector = ?2) AND (?3 IS NULL OR agent = ?3)
-                     AND (?4 IS NULL OR at >= ?4) ORDER BY seq DESC LIMIT ?5 OFFSET ?6",
+                     AND (?4 IS NULL OR at >= ?4) AND (?7 IS NULL OR at < ?7) AND (?8 IS NULL OR json_extract(body, '$.outcome') = ?8)
+                     ORDER BY seq DESC LIMIT ?5 OFFSET ?6",
                 )?;
                 let since = query.since.map(|since| since.to_rfc3339());
+                let until = query.until.map(|until| until.to_rfc3339());
+                let outcome = query.outcome.map(Outcome::as_str);
                 let rows = statement.query_map(
-                    params![query.organization, query.connector, query.agent, since, audit_limit(&query), audit_offset(&query)],
+                    params![query.organization, query.connector, query.agent, since, audit_limit(&query), audit_offset(&query), until, outcome],
                     |row| row.get::<_, String>(0),
                 )?;
                 rows.collect::<rusqlite::Result<Vec<String>>>()

@@ -1,0 +1,469 @@
+//! The web console in a real browser (headless Chromium over WebDriver) against a running server with a
+//! real PostgreSQL, plus the console's security properties checked over plain HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "common/browser.rs"]
+mod browser;
+mod common;
+
+use browser::Browser;
+use fantoccini::Locator;
+use tributary_testkit::postgres;
+
+/// The administrator's whole path: sign in, create a PostgreSQL connector through the wizard (a wrong
+/// password first), browse its schema, grant it to an agent, see the agent's tools, find the test in
+/// the audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_connects_postgres_and_grants_it_to_an_agent() {
+    let served = common::served().await;
+    let server = postgres().await.unwrap();
+    let database = server.create_database().await.unwrap();
+    server
+        .connect(&database)
+        .await
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL, name text);
+             INSERT INTO customers (email, name) VALUES ('ada@example.com', 'Ada');",
+        )
+        .await
+        .unwrap();
+    let browser = Browser::start().await;
+    let base = served.url.as_str();
+
+    browser.client.goto(&format!("{base}/")).await.unwrap();
+    browser.wait_for_path("/sign-in").await;
+    browser.screenshot("sign-in").await;
+    browser.fill("token", "trb_not-a-real-token").await;
+    browser
+        .click("form[action=\"/sign-in\"] button[type=submit]")
+        .await;
+    browser
+        .wait_for_text("[role=alert]", "not a valid admin token")
+        .await;
+    browser.fill("token", &served.admin).await;
+    browser
+        .click("form[action=\"/sign-in\"] button[type=submit]")
+        .await;
+    browser.wait_for_path("/connectors").await;
+    browser.wait_for_text("table", "shop").await;
+
+    // The wizard, with a wrong password first.
+    browser
+        .client
+        .goto(&format!("{base}/connectors/new"))
+        .await
+        .unwrap();
+    browser.screenshot("new-connector").await;
+    browser
+        .client
+        .find(Locator::LinkText("PostgreSQL"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_path("/connectors/new/postgresql").await;
+    browser.fill("name", "crm").await;
+    browser.fill("config.host", server.host()).await;
+    browser.fill("config.port", &server.port().to_string()).await;
+    browser.fill("config.database", &database).await;
+    browser.fill("config.user", server.user()).await;
+    browser.fill("config.password", "certainly-wrong").await;
+    browser.select("config.tls_mode", "disable").await;
+    browser.click("#test-connection").await;
+    let failed = browser.wait_for_text("#test-result", "Could not connect").await;
+    assert!(
+        failed.contains("authentication"),
+        "the error is classified: {failed}"
+    );
+    assert!(
+        !browser.source().await.contains("certainly-wrong"),
+        "the password is not shown back"
+    );
+    browser.screenshot("wizard-wrong-password").await;
+
+    browser.fill("config.password", server.password()).await;
+    browser.click("#test-connection").await;
+    let connected = browser.wait_for_text("#test-result", "Connected").await;
+    assert!(
+        connected.contains("PostgreSQL"),
+        "the report names the server: {connected}"
+    );
+    browser.screenshot("wizard-connected").await;
+
+    browser.fill("policy.objects", "public.customers").await;
+    browser.click("#save-connector").await;
+    let path = browser.wait_for_path("/connectors/con_").await;
+    let connector_id = path.trim_start_matches("/connectors/").to_owned();
+    browser
+        .wait_for_text("[role=status]", "Connector saved and tested.")
+        .await;
+    browser.wait_for_text("#test-result", "Connected").await;
+    assert!(
+        !browser.source().await.contains(server.password()),
+        "the saved password never reaches the page"
+    );
+    browser.screenshot("connector-detail").await;
+
+    // The live test button on the detail page goes through the REST API with the session cookie.
+    browser.click("[data-test-connector]").await;
+    browser.wait_for_text("#test-result", "Connected").await;
+
+    // Schema browser.
+    browser.click("a[href$=\"/schema\"]").await;
+    browser
+        .wait_for_path(&format!("/connectors/{connector_id}/schema"))
+        .await;
+    browser.click("ul.objects summary").await;
+    let object = browser.wait_for_text("ul.objects li", "email").await;
+    assert!(object.contains("customers"), "{object}");
+    browser.screenshot("schema").await;
+
+    // An agent, granted the connector, and its tools.
+    browser.client.goto(&format!("{base}/agents")).await.unwrap();
+    browser.fill("id", "crm-bot").await;
+    browser.fill("name", "CRM assistant").await;
+    browser
+        .click("form[action=\"/agents\"] button[type=submit]")
+        .await;
+    browser.wait_for_path("/agents/crm-bot").await;
+    browser.select("connector", &connector_id).await;
+    browser.click("#grant-form button[type=submit]").await;
+    browser.wait_for_text("[role=status]", "Grant saved").await;
+    let tools = browser.wait_for_text("ul.tools", "crm_query").await;
+    assert!(tools.contains("read-only"), "{tools}");
+    assert!(
+        !tools.contains("shop_"),
+        "only the granted connector's tools: {tools}"
+    );
+    browser.screenshot("agent").await;
+
+    // The list shows the new connector with its status and agent.
+    browser
+        .client
+        .goto(&format!("{base}/connectors?type=postgresql"))
+        .await
+        .unwrap();
+    let row = browser.wait_for_text("tbody tr", "crm").await;
+    assert!(row.contains("connected") && row.contains("crm-bot"), "{row}");
+    assert!(
+        !browser.source().await.contains(">shop<"),
+        "the type filter hides the SQLite demo"
+    );
+    browser.client.goto(&format!("{base}/connectors")).await.unwrap();
+    browser.wait_for_text("tbody", "crm").await;
+    browser.screenshot("connectors").await;
+    // A phone-sized window gets one column and the same content.
+    browser.client.set_window_size(390, 844).await.unwrap();
+    browser.client.refresh().await.unwrap();
+    browser.wait_for_text("tbody", "crm").await;
+    browser.screenshot("connectors-phone").await;
+    browser.client.set_window_size(1280, 1000).await.unwrap();
+
+    // The audit log, filtered to the connector, has the tests.
+    browser.client.goto(&format!("{base}/audit")).await.unwrap();
+    browser.select("connector", &connector_id).await;
+    browser.select("outcome", "ok").await;
+    browser.click("form.filters button[type=submit]").await;
+    let audit = browser.wait_for_text("table.audit", "test_connection").await;
+    assert!(audit.contains("crm") && audit.contains("admin"), "{audit}");
+    browser.screenshot("audit").await;
+
+    let stored = served.registry.connector("demo", &connector_id).await.unwrap();
+    assert_eq!(stored.config["password"], serde_json::json!({"set": true}));
+    assert_eq!(stored.grants.len(), 1);
+    browser.finish().await;
+}
+
+/// "Connect with Salesforce": the OAuth web-server flow with PKCE, through the project's Salesforce test
+/// server, ends with a saved connector holding a refresh token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_with_salesforce_saves_a_connector_with_a_refresh_token() {
+    let served = common::served().await;
+    let salesforce = tributary_testkit::SalesforceServer::start().await.unwrap();
+    let browser = Browser::start().await;
+    let base = served.url.as_str();
+    browser.sign_in(base, &served.admin).await;
+    browser
+        .client
+        .goto(&format!("{base}/connectors/new/salesforce"))
+        .await
+        .unwrap();
+    browser.fill("name", "sales").await;
+    browser.fill("config.login_host", salesforce.url()).await;
+    browser.select("config.allow_http", "true").await;
+    browser
+        .fill("config.client_id", &salesforce.credentials().client_id)
+        .await;
+    browser
+        .fill("config.client_secret", &salesforce.credentials().client_secret)
+        .await;
+    browser.screenshot("salesforce-wizard").await;
+    browser.click("#connect-salesforce").await;
+    let path = browser.wait_for_path("/connectors/con_").await;
+    browser
+        .wait_for_text("[role=status]", "Connected with Salesforce")
+        .await;
+    browser.wait_for_text("#test-result", "Connected").await;
+    let id = path.trim_start_matches("/connectors/");
+    let stored = served.registry.connector("demo", id).await.unwrap();
+    assert_eq!(stored.config["grant"], "refresh_token");
+    assert_eq!(stored.config["refresh_token"], serde_json::json!({"set": true}));
+    browser.finish().await;
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Signs in over plain HTTP and returns the session cookie pair.
+async fn signed_in(client: &reqwest::Client, base: &str, token: &str) -> String {
+    let page = client.get(format!("{base}/sign-in")).send().await.unwrap();
+    let nonce_cookie = set_cookies(&page)[0].split(';').next().unwrap().to_owned();
+    let nonce = nonce_cookie.split_once('=').unwrap().1.to_owned();
+    let response = client
+        .post(format!("{base}/sign-in"))
+        .header("cookie", &nonce_cookie)
+        .form(&[("token", token), ("nonce", nonce.as_str()), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let session = set_cookies(&response)
+        .into_iter()
+        .find(|cookie| cookie.starts_with("tributary_session="))
+        .unwrap();
+    for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(flag), "the session cookie is {flag}: {session}");
+    }
+    session.split(';').next().unwrap().to_owned()
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf-token\" content=\"").unwrap() + "name=\"csrf-token\" content=\"".len();
+    html[start..start + 64].to_owned()
+}
+
+/// Sign-in, CSRF, cookies, the CSP and secret handling, checked over plain HTTP.
+#[tokio::test]
+async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
+    let served = common::served().await;
+    let base = served.url.as_str();
+    let client = http();
+
+    // Not signed in: pages send you to sign in, and come back afterwards.
+    let response = client.get(format!("{base}/agents")).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/sign-in?next=/agents");
+
+    // The sign-in form needs its own cookie: a form posted from another site has none.
+    let forged = client
+        .post(format!("{base}/sign-in"))
+        .form(&[("token", served.admin.as_str()), ("nonce", "guess"), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(
+        set_cookies(&forged)
+            .iter()
+            .all(|cookie| !cookie.starts_with("tributary_session="))
+    );
+
+    // Agent tokens and wrong tokens cannot sign in.
+    let page = client.get(format!("{base}/sign-in")).send().await.unwrap();
+    let nonce_cookie = set_cookies(&page)[0].split(';').next().unwrap().to_owned();
+    let nonce = nonce_cookie.split_once('=').unwrap().1.to_owned();
+    for (token, status) in [(served.agent.as_str(), 403), ("trb_wrong", 401)] {
+        let response = client
+            .post(format!("{base}/sign-in"))
+            .header("cookie", &nonce_cookie)
+            .form(&[("token", token), ("nonce", nonce.as_str()), ("next", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{token}");
+    }
+
+    // A signed-in page: strict CSP, no inline script or handler, and a CSRF token.
+    let session = signed_in(&client, base, &served.admin).await;
+    let response = client
+        .get(format!("{base}/connectors/new/postgresql"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    let html = response.text().await.unwrap();
+    assert_eq!(
+        html.matches("<script").count(),
+        html.matches("<script src=").count(),
+        "no inline script"
+    );
+    for handler in [" onclick=", " onsubmit=", " onload=", " style="] {
+        assert!(!html.contains(handler), "no inline {handler}");
+    }
+    let csrf = csrf_of(&html);
+
+    // A form without the session's CSRF token changes nothing.
+    for token in ["", "00", csrf.as_str()] {
+        let response = client
+            .post(format!("{base}/agents"))
+            .header("cookie", &session)
+            .form(&[("csrf", token), ("id", "forged-bot"), ("name", "x")])
+            .send()
+            .await
+            .unwrap();
+        if token == csrf {
+            assert_eq!(response.status(), 303, "the real token is accepted");
+        } else {
+            assert_eq!(response.status(), 403, "token {token:?} is refused");
+            assert!(
+                served
+                    .registry
+                    .agents("demo")
+                    .await
+                    .unwrap()
+                    .iter()
+                    .all(|agent| agent.id != "forged-bot"),
+                "a refused form creates nothing"
+            );
+        }
+    }
+
+    // The REST API takes the session cookie only with the CSRF header.
+    let body = serde_json::json!({"connector_type": "sqlite", "config": {"path": ":memory:"}});
+    let without = client
+        .post(format!("{base}/api/v1/connectors/test"))
+        .header("cookie", &session)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status(), 403);
+    let with = client
+        .post(format!("{base}/api/v1/connectors/test"))
+        .header("cookie", &session)
+        .header("x-csrf-token", &csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status(), 200, "{}", with.text().await.unwrap());
+
+    // Without scripts, "Test connection" posts the form: field errors come back next to their inputs,
+    // typed values are kept, and the secret is not sent back.
+    let response = client
+        .post(format!("{base}/connectors/new/postgresql"))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "test"),
+            ("name", "typed-name"),
+            ("config.host", "127.0.0.1"),
+            ("config.port", "99999"),
+            ("config.password", "hunter2-secret-value"),
+            ("policy.operations", "read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("must be at most 65535"),
+        "the port's error is shown"
+    );
+    assert!(html.contains("id=\"error-f-config.port\" data-field=\"config.port\">must be at most 65535"));
+    assert!(html.contains("value=\"typed-name\""), "typed values are kept");
+    assert!(!html.contains("hunter2-secret-value"), "the secret is not echoed");
+
+    // Saving with a bad policy keeps the connector unsaved and says which setting is wrong.
+    let response = client
+        .post(format!("{base}/connectors/new/sqlite"))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "save"),
+            ("name", "scratch"),
+            ("config.path", ":memory:"),
+            ("policy.cache_ttl_seconds", "soon"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("allow at least one class of operation"));
+    assert!(html.contains("must be a whole number of seconds"));
+    assert!(
+        served
+            .registry
+            .connectors("demo")
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.name != "scratch"),
+        "nothing was saved"
+    );
+
+    // Another organization's connector is not found, not shown.
+    let other = served
+        .registry
+        .create_connector(
+            "globex",
+            tributary_registry::NewConnector {
+                name: "theirs".into(),
+                connector_type: "sqlite".into(),
+                config: serde_json::json!({"path": ":memory:"}),
+                governance: tributary_registry::Governance::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let response = client
+        .get(format!("{base}/connectors/{}", other.id))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(!response.text().await.unwrap().contains("theirs"));
+
+    // Signing out ends the session cookie.
+    let response = client
+        .post(format!("{base}/sign-out"))
+        .header("cookie", &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(
+        set_cookies(&response)
+            .iter()
+            .any(|cookie| cookie.starts_with("tributary_session=;") && cookie.contains("Max-Age=0"))
+    );
+}
