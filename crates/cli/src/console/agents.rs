@@ -1,18 +1,17 @@
 //! Agent pages: the list, creation, a connector's grant to an agent with its operations, and the tool
 //! list exactly as the agent sees it over MCP.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
-use serde::Deserialize;
 use tributary_core::{AccessClass, Error};
 
 use super::ConsoleState;
 use super::form::{self, Posted};
+use super::layout::NoticeQuery;
 use super::layout::{self, Section, csrf_field, error_panel, notice, page};
-use super::session::Session;
+use super::session::{Session, SignedForm};
 
 fn notice_text(code: &str) -> Option<&'static str> {
     Some(match code {
@@ -22,13 +21,6 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "deleted" => "Agent deleted.",
         _ => return None,
     })
-}
-
-/// A notice to show after a redirect.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
 }
 
 /// `GET /agents`
@@ -121,12 +113,11 @@ async fn list_page(
 /// `POST /agents`
 pub(crate) async fn create(
     State(state): State<ConsoleState>,
-    session: Session,
-    Form(posted): Form<Posted>,
+    SignedForm {
+        session,
+        form: posted,
+    }: SignedForm,
 ) -> Response {
-    if !session.accepts(form::value(&posted, "csrf")) {
-        return layout::forbidden_form(&session);
-    }
     let id = form::value(&posted, "id").unwrap_or_default().trim().to_owned();
     let name = form::value(&posted, "name")
         .map(str::trim)
@@ -298,13 +289,12 @@ async fn detail_page(
 /// `POST /agents/{id}/grants`
 pub(crate) async fn grant(
     State(state): State<ConsoleState>,
-    session: Session,
     Path(id): Path<String>,
-    Form(posted): Form<Posted>,
+    SignedForm {
+        session,
+        form: posted,
+    }: SignedForm,
 ) -> Response {
-    if !session.accepts(form::value(&posted, "csrf")) {
-        return layout::forbidden_form(&session);
-    }
     let connector = form::value(&posted, "connector").unwrap_or_default().to_owned();
     let operations = posted
         .iter()
@@ -325,23 +315,12 @@ pub(crate) async fn grant(
     }
 }
 
-/// A form that carries only its CSRF token.
-#[derive(Debug, Deserialize)]
-pub(crate) struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /agents/{id}/grants/{connector}/revoke`
 pub(crate) async fn revoke(
     State(state): State<ConsoleState>,
-    session: Session,
     Path((id, connector)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    SignedForm { session, .. }: SignedForm,
 ) -> Response {
-    if !session.accepts(Some(&form.csrf)) {
-        return layout::forbidden_form(&session);
-    }
     match state
         .registry
         .revoke(&session.organization, &id, &connector)
@@ -355,13 +334,9 @@ pub(crate) async fn revoke(
 /// `POST /agents/{id}/delete`
 pub(crate) async fn delete(
     State(state): State<ConsoleState>,
-    session: Session,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    SignedForm { session, .. }: SignedForm,
 ) -> Response {
-    if !session.accepts(Some(&form.csrf)) {
-        return layout::forbidden_form(&session);
-    }
     match state.registry.delete_agent(&session.organization, &id).await {
         Ok(()) => Redirect::to("/agents?notice=deleted").into_response(),
         Err(error) => detail_page(&state, &session, &id, None, Some(error)).await,

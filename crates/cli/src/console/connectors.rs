@@ -1,7 +1,6 @@
 //! Connector pages: the list, the creation wizard of each type, a connector's detail (settings, test,
 //! agents, recent activity), and its schema browser.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,10 +12,11 @@ use tributary_registry::{AuditQuery, ConnectorUpdate, ConnectorView, Governance,
 
 use super::ConsoleState;
 use super::form::{self, Current, FieldErrors, Posted};
+use super::layout::NoticeQuery;
 use super::layout::{
     self, Section, check_report, csrf_field, error_panel, notice, outcome_badge, page, status_badge, time,
 };
-use super::session::Session;
+use super::session::{Session, SignedForm};
 
 /// The list's filters and a notice to show after a redirect.
 #[derive(Debug, Default, Deserialize)]
@@ -296,47 +296,70 @@ pub(crate) async fn wizard(
     }
 }
 
-/// The parts of a posted connector form.
+/// A new connector as a posted wizard form gives it: name, config and policy, all checked by the console.
 pub(crate) struct PostedConnector {
     pub(crate) name: String,
     pub(crate) config: serde_json::Map<String, Value>,
-    pub(crate) governance: Result<Governance, FieldErrors>,
+    pub(crate) governance: Governance,
 }
 
-/// Reads a posted wizard form.
-pub(crate) fn read_posted(spec: &ConnectorSpec, posted: &Posted) -> PostedConnector {
-    PostedConnector {
-        name: form::value(posted, "name").unwrap_or_default().trim().to_owned(),
-        config: form::posted_config(spec, posted, false),
-        governance: form::posted_governance(posted),
+/// Reads a posted wizard form for saving. When the name or a policy setting is wrong, the wizard comes
+/// back with the errors next to their inputs; the returned view keeps what was typed for later errors.
+pub(crate) fn read_new<'a>(
+    session: &Session,
+    spec: &ConnectorSpec,
+    posted: &'a Posted,
+) -> Result<(PostedConnector, WizardState<'a>), Box<Response>> {
+    let mut view = WizardState {
+        typed: Some(posted),
+        ..WizardState::default()
+    };
+    let governance = match form::posted_governance(posted) {
+        Ok(governance) => governance,
+        Err(errors) => {
+            view.errors = errors;
+            view.summary = Some(Error::invalid_input("some policy settings are not valid").report());
+            return Err(Box::new(wizard_page(session, spec, view)));
+        }
+    };
+    view.governance = Some(governance.clone());
+    let name = form::value(posted, "name").unwrap_or_default().trim().to_owned();
+    if name.is_empty() {
+        view.errors.insert("name".into(), "is required".into());
+        view.summary = Some(Error::invalid_input("give the connector a name").report());
+        return Err(Box::new(wizard_page(session, spec, view)));
     }
+    let config = form::posted_config(spec, posted, false);
+    Ok((
+        PostedConnector {
+            name,
+            config,
+            governance,
+        },
+        view,
+    ))
 }
 
 /// `POST /connectors/new/{type}`: test (without scripts) or save.
 pub(crate) async fn create(
     State(state): State<ConsoleState>,
-    session: Session,
     Path(connector_type): Path<String>,
-    Form(posted): Form<Posted>,
+    SignedForm {
+        session,
+        form: posted,
+    }: SignedForm,
 ) -> Response {
-    if !session.accepts(form::value(&posted, "csrf")) {
-        return layout::forbidden_form(&session);
-    }
     let spec = match spec_of(&state, &connector_type) {
         Ok(spec) => spec,
         Err(error) => return failure(&session, &error),
     };
-    let PostedConnector {
-        name,
-        config,
-        governance,
-    } = read_posted(&spec, &posted);
-    let mut view = WizardState {
-        typed: Some(&posted),
-        ..WizardState::default()
-    };
     if form::value(&posted, "action") == Some("test") {
-        view.governance = governance.ok();
+        let mut view = WizardState {
+            typed: Some(&posted),
+            governance: form::posted_governance(&posted).ok(),
+            ..WizardState::default()
+        };
+        let config = form::posted_config(&spec, &posted, false);
         match state
             .registry
             .test_config(&connector_type, &Value::Object(config))
@@ -350,35 +373,25 @@ pub(crate) async fn create(
         }
         return wizard_page(&session, &spec, view);
     }
-    let governance = match governance {
-        Ok(governance) => governance,
-        Err(errors) => {
-            view.errors = errors;
-            view.summary = Some(Error::invalid_input("some policy settings are not valid").report());
-            return wizard_page(&session, &spec, view);
-        }
+    let (
+        PostedConnector {
+            name,
+            config,
+            governance,
+        },
+        mut view,
+    ) = match read_new(&session, &spec, &posted) {
+        Ok(read) => read,
+        Err(page) => return *page,
     };
-    view.governance = Some(governance.clone());
-    if name.is_empty() {
-        view.errors.insert("name".into(), "is required".into());
-        view.summary = Some(Error::invalid_input("give the connector a name").report());
-        return wizard_page(&session, &spec, view);
-    }
     let new = NewConnector {
         name,
         connector_type,
         config: Value::Object(config),
         governance,
     };
-    match state.registry.create_connector(&session.organization, new).await {
-        Ok(created) => {
-            // The saved connector's first test gives it a status and puts the test in the audit log.
-            let _ = state
-                .registry
-                .test_connection(&session.organization, &created.id)
-                .await;
-            Redirect::to(&format!("/connectors/{}?notice=created", created.id)).into_response()
-        }
+    match save_and_test(&state, &session, new, "created").await {
+        Ok(saved) => saved,
         Err(error) => {
             let report = error.report();
             view.errors = form::field_errors(&report);
@@ -391,11 +404,24 @@ pub(crate) async fn create(
     }
 }
 
-/// A notice to show after a redirect.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
+/// Saves a new connector, then tests it once: that gives it a status, and puts the test in the audit log.
+/// Answers with the redirect to its page, showing `notice`.
+pub(crate) async fn save_and_test(
+    state: &ConsoleState,
+    session: &Session,
+    new: NewConnector,
+    notice: &str,
+) -> Result<Response, Error> {
+    let created = state
+        .registry
+        .create_connector(&session.organization, new)
+        .await?;
+    // A failed test is recorded on the connector and shown on its page; saving still succeeded.
+    let _ = state
+        .registry
+        .test_connection(&session.organization, &created.id)
+        .await;
+    Ok(Redirect::to(&format!("/connectors/{}?notice={notice}", created.id)).into_response())
 }
 
 /// `GET /connectors/{id}`
@@ -584,13 +610,12 @@ pub(crate) fn audit_table(
 /// `POST /connectors/{id}/settings`
 pub(crate) async fn update(
     State(state): State<ConsoleState>,
-    session: Session,
     Path(id): Path<String>,
-    Form(posted): Form<Posted>,
+    SignedForm {
+        session,
+        form: posted,
+    }: SignedForm,
 ) -> Response {
-    if !session.accepts(form::value(&posted, "csrf")) {
-        return layout::forbidden_form(&session);
-    }
     let connector = match state.registry.connector(&session.organization, &id).await {
         Ok(connector) => connector,
         Err(error) => return failure(&session, &error),
@@ -627,25 +652,12 @@ pub(crate) async fn update(
     }
 }
 
-/// A posted form with only its CSRF token (and perhaps a status).
-#[derive(Debug, Deserialize)]
-pub(crate) struct ActionForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    status: String,
-}
-
 /// `POST /connectors/{id}/test` (the button without scripts; with scripts it calls the REST API).
 pub(crate) async fn test(
     State(state): State<ConsoleState>,
-    session: Session,
     Path(id): Path<String>,
-    Form(action): Form<ActionForm>,
+    SignedForm { session, .. }: SignedForm,
 ) -> Response {
-    if !session.accepts(Some(&action.csrf)) {
-        return layout::forbidden_form(&session);
-    }
     match state.registry.test_connection(&session.organization, &id).await {
         Ok(_) => Redirect::to(&format!("/connectors/{id}?notice=tested#last-test")).into_response(),
         Err(error) => failure(&session, &error),
@@ -655,14 +667,13 @@ pub(crate) async fn test(
 /// `POST /connectors/{id}/status`: enable or disable.
 pub(crate) async fn set_status(
     State(state): State<ConsoleState>,
-    session: Session,
     Path(id): Path<String>,
-    Form(action): Form<ActionForm>,
+    SignedForm {
+        session,
+        form: posted,
+    }: SignedForm,
 ) -> Response {
-    if !session.accepts(Some(&action.csrf)) {
-        return layout::forbidden_form(&session);
-    }
-    let (status, shown) = match action.status.as_str() {
+    let (status, shown) = match form::value(&posted, "status").unwrap_or_default() {
         "disabled" => (Status::Disabled, "disabled"),
         _ => (Status::Connected, "enabled"),
     };
@@ -683,13 +694,9 @@ pub(crate) async fn set_status(
 /// `POST /connectors/{id}/delete`
 pub(crate) async fn delete(
     State(state): State<ConsoleState>,
-    session: Session,
     Path(id): Path<String>,
-    Form(action): Form<ActionForm>,
+    SignedForm { session, .. }: SignedForm,
 ) -> Response {
-    if !session.accepts(Some(&action.csrf)) {
-        return layout::forbidden_form(&session);
-    }
     match state.registry.delete_connector(&session.organization, &id).await {
         Ok(()) => Redirect::to("/connectors?notice=deleted").into_response(),
         Err(error) => failure(&session, &error),

@@ -35,6 +35,14 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// A notice a redirect asks the next page to show, by code; pages map codes to fixed texts, so a link
+/// cannot make the console say anything else.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct NoticeQuery {
+    #[serde(default)]
+    pub(crate) notice: String,
+}
+
 /// Which section of the navigation a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {

@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,10 +17,10 @@ use tributary_salesforce::auth::web_flow::AuthorizationRequest;
 use tributary_salesforce::config::SalesforceConfig;
 
 use super::ConsoleState;
-use super::connectors::{PostedConnector, WizardState, read_posted, wizard_page};
-use super::form::{self, Posted};
+use super::connectors::{PostedConnector, read_new, save_and_test, wizard_page};
+use super::form;
 use super::layout;
-use super::session::Session;
+use super::session::{Session, SignedForm};
 
 /// Where Salesforce sends the browser back to.
 pub(crate) const CALLBACK_PATH: &str = "/oauth/salesforce/callback";
@@ -66,40 +65,27 @@ fn salesforce_spec(state: &ConsoleState) -> Option<ConnectorSpec> {
 /// `POST /connectors/new/salesforce/oauth`: checks the settings, then sends the browser to Salesforce.
 pub(crate) async fn start(
     State(state): State<ConsoleState>,
-    session: Session,
     headers: HeaderMap,
-    Form(posted): Form<Posted>,
+    SignedForm {
+        session,
+        form: posted,
+    }: SignedForm,
 ) -> Response {
-    if !session.accepts(form::value(&posted, "csrf")) {
-        return layout::forbidden_form(&session);
-    }
     let Some(spec) = salesforce_spec(&state) else {
         let error = Error::not_found("this server was built without the Salesforce connector");
         return layout::error_page(&session, StatusCode::NOT_FOUND, "Salesforce", &error.report());
     };
-    let PostedConnector {
-        name,
-        mut config,
-        governance,
-    } = read_posted(&spec, &posted);
-    let mut view = WizardState {
-        typed: Some(&posted),
-        ..WizardState::default()
+    let (
+        PostedConnector {
+            name,
+            mut config,
+            governance,
+        },
+        mut view,
+    ) = match read_new(&session, &spec, &posted) {
+        Ok(read) => read,
+        Err(page) => return *page,
     };
-    let governance = match governance {
-        Ok(governance) => governance,
-        Err(errors) => {
-            view.errors = errors;
-            view.summary = Some(Error::invalid_input("some policy settings are not valid").report());
-            return wizard_page(&session, &spec, view);
-        }
-    };
-    view.governance = Some(governance.clone());
-    if name.is_empty() {
-        view.errors.insert("name".into(), "is required".into());
-        view.summary = Some(Error::invalid_input("give the connector a name before connecting").report());
-        return wizard_page(&session, &spec, view);
-    }
     // Check everything but the token the flow is about to bring.
     config.insert("grant".into(), Value::String("refresh_token".into()));
     config.insert("refresh_token".into(), Value::String("pending".into()));
@@ -244,14 +230,8 @@ pub(crate) async fn callback(
         config: Value::Object(config),
         governance: pending.governance,
     };
-    match state.registry.create_connector(&session.organization, new).await {
-        Ok(created) => {
-            let _ = state
-                .registry
-                .test_connection(&session.organization, &created.id)
-                .await;
-            Redirect::to(&format!("/connectors/{}?notice=salesforce", created.id)).into_response()
-        }
+    match save_and_test(&state, &session, new, "salesforce").await {
+        Ok(saved) => saved,
         Err(error) => refuse(StatusCode::UNPROCESSABLE_ENTITY, error),
     }
 }

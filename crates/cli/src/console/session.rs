@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::Form;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use hmac::{Hmac, KeyInit, Mac};
@@ -129,6 +130,33 @@ where
                 Err(Redirect::to(&target).into_response())
             }
         }
+    }
+}
+
+/// A form posted by a signed-in administrator, with the session's CSRF token: handlers that change
+/// anything take this, so none can forget the check. A wrong or missing token changes nothing.
+pub(crate) struct SignedForm {
+    pub(crate) session: Session,
+    pub(crate) form: super::form::Posted,
+}
+
+impl<S> FromRequest<S> for SignedForm
+where
+    Arc<Registry>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let session = Session::from_request_parts(&mut parts, state).await?;
+        let Form(form) = Form::<super::form::Posted>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if !session.accepts(super::form::value(&form, "csrf")) {
+            return Err(super::layout::forbidden_form(&session));
+        }
+        Ok(SignedForm { session, form })
     }
 }
 

@@ -13,7 +13,7 @@ use tributary_registry::Principal;
 
 use super::ConsoleState;
 use super::session::{
-    SIGN_IN_COOKIE, Session, cookie, expired_session_cookie, is_local_path, session_cookie,
+    SIGN_IN_COOKIE, Session, SignedForm, cookie, expired_session_cookie, is_local_path, session_cookie,
 };
 
 /// Where to go after signing in.
@@ -143,18 +143,8 @@ pub(crate) async fn submit(
     }
 }
 
-/// A form that carries only its CSRF token.
-#[derive(Debug, Deserialize)]
-pub(crate) struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /sign-out`
-pub(crate) async fn sign_out(session: Session, Form(form): Form<CsrfForm>) -> Response {
-    if !session.accepts(Some(&form.csrf)) {
-        return super::layout::forbidden_form(&session);
-    }
+pub(crate) async fn sign_out(_: SignedForm) -> Response {
     let mut response = Redirect::to("/sign-in").into_response();
     if let Ok(value) = expired_session_cookie().parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
