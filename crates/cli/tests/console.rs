@@ -269,6 +269,12 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/sign-in?next=/agents");
 
+    // Unknown paths get a page, with the same headers.
+    let response = client.get(format!("{base}/no-such-page")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.headers().contains_key("content-security-policy"));
+    assert!(response.text().await.unwrap().contains("Page not found"));
+
     // The sign-in form needs its own cookie: a form posted from another site has none.
     let forged = client
         .post(format!("{base}/sign-in"))
@@ -466,4 +472,81 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
             .iter()
             .any(|cookie| cookie.starts_with("tributary_session=;") && cookie.contains("Max-Age=0"))
     );
+}
+
+/// Every visible input of every page has a label, so screen readers and voice control can name it.
+fn unlabelled_inputs(html: &str) -> Vec<String> {
+    let mut missing = Vec::new();
+    for tag in ["<input ", "<select ", "<textarea "] {
+        for (start, _) in html.match_indices(tag) {
+            let end = html[start..].find('>').map_or(html.len(), |end| start + end);
+            let element = &html[start..end];
+            if element.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id = element
+                .split("id=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_default();
+            if id.is_empty() || !html.contains(&format!("for=\"{id}\"")) {
+                missing.push(element.to_owned());
+            }
+        }
+    }
+    missing
+}
+
+#[tokio::test]
+async fn every_input_of_every_page_has_a_label() {
+    let served = common::served().await;
+    let base = served.url.as_str();
+    let client = http();
+    let session = signed_in(&client, base, &served.admin).await;
+    let shop = served.registry.connector_id("demo", "shop").await.unwrap();
+    let mut pages = vec![
+        "/connectors".to_owned(),
+        "/connectors/new".to_owned(),
+        format!("/connectors/{shop}"),
+        format!("/connectors/{shop}/schema"),
+        "/agents".to_owned(),
+        "/agents/demo-agent".to_owned(),
+        "/audit".to_owned(),
+    ];
+    for spec in served.registry.connector_types() {
+        pages.push(format!("/connectors/new/{}", spec.connector_type));
+    }
+    for page in &pages {
+        let response = client
+            .get(format!("{base}{page}"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{page}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("<html lang=\"en\">"),
+            "{page} declares its language"
+        );
+        assert!(html.contains("<h1>"), "{page} has a heading");
+        if page.starts_with("/connectors/new/") {
+            assert!(html.matches("<input ").count() > 5, "{page} shows its form");
+        }
+        let missing = unlabelled_inputs(&html);
+        assert!(
+            missing.is_empty(),
+            "{page} has inputs without a label: {missing:?}"
+        );
+    }
+    // The sign-in page too.
+    let html = client
+        .get(format!("{base}/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(unlabelled_inputs(&html).is_empty());
 }

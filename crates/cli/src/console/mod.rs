@@ -61,6 +61,18 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     response
 }
 
+/// Any other path: an HTML page rather than an empty 404.
+async fn not_found() -> Response {
+    layout::bare_page(
+        axum::http::StatusCode::NOT_FOUND,
+        "Page not found",
+        maud::html! {
+            p { "There is no page at this address. It may have been a connector or agent that was deleted." }
+            p { a href="/connectors" { "Go to the connectors" } }
+        },
+    )
+}
+
 /// The console's routes, to merge into the host's application.
 pub fn router(registry: Arc<Registry>) -> Router {
     let http = reqwest::Client::builder()
@@ -105,6 +117,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/agents/{id}/delete", post(agents::delete))
         .route("/audit", get(audit::log))
         .route(salesforce::CALLBACK_PATH, get(salesforce::callback))
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(layout::security_headers))
         .with_state(state)
 }
