@@ -296,15 +296,7 @@ pub(crate) async fn grant(
     }: SignedForm,
 ) -> Response {
     let connector = form::value(&posted, "connector").unwrap_or_default().to_owned();
-    let operations = posted
-        .iter()
-        .filter(|(key, _)| key == "operations")
-        .filter_map(|(_, value)| match value.as_str() {
-            "read" => Some(AccessClass::Read),
-            "write" => Some(AccessClass::Write),
-            _ => None,
-        })
-        .collect();
+    let operations = form::posted_operations(&posted, "operations");
     match state
         .registry
         .grant(&session.organization, &id, &connector, operations)

@@ -13,7 +13,7 @@ use tributary_registry::{ADMIN, AuditQuery, Outcome};
 
 use super::ConsoleState;
 use super::connectors::audit_table;
-use super::layout::{Section, error_panel, page};
+use super::layout::{Section, error_panel, filter_select, page};
 use super::session::Session;
 
 /// Records per page.
@@ -104,34 +104,28 @@ pub(crate) async fn log(
     let failed = records.is_err();
     let body = html! {
         form class="filters" method="get" action="/audit" role="search" {
-            div class="field" {
-                label for="connector" { "Connector" }
-                select id="connector" name="connector" {
-                    option value="" { "All connectors" }
-                    @for connector in &connectors {
-                        option value=(connector.id) selected[connector.id == filters.connector] { (connector.name) }
-                    }
-                }
-            }
-            div class="field" {
-                label for="agent" { "Agent" }
-                select id="agent" name="agent" {
-                    option value="" { "All agents" }
-                    option value=(ADMIN) selected[filters.agent == ADMIN] { "administrators (tests)" }
-                    @for agent in &agents {
-                        option value=(agent.id) selected[agent.id == filters.agent] { (agent.id) }
-                    }
-                }
-            }
-            div class="field" {
-                label for="outcome" { "Outcome" }
-                select id="outcome" name="outcome" {
-                    option value="" { "Any outcome" }
-                    @for name in ["ok", "denied", "failed"] {
-                        option value=(name) selected[name == filters.outcome] { (name) }
-                    }
-                }
-            }
+            (filter_select(
+                "connector",
+                "Connector",
+                "All connectors",
+                connectors.iter().map(|connector| (connector.id.as_str(), connector.name.as_str())),
+                &filters.connector,
+            ))
+            (filter_select(
+                "agent",
+                "Agent",
+                "All agents",
+                std::iter::once((ADMIN, "administrators (tests)"))
+                    .chain(agents.iter().map(|agent| (agent.id.as_str(), agent.id.as_str()))),
+                &filters.agent,
+            ))
+            (filter_select(
+                "outcome",
+                "Outcome",
+                "Any outcome",
+                ["ok", "denied", "failed"].map(|outcome| (outcome, outcome)),
+                &filters.outcome,
+            ))
             div class="field" {
                 label for="since" { "From (UTC)" }
                 input id="since" name="since" type="datetime-local" value=(filters.since);

@@ -93,24 +93,20 @@ pub(crate) async fn list(
                     label for="q" { "Search" }
                     input id="q" name="q" type="search" value=(query.q) placeholder="name";
                 }
-                div class="field" {
-                    label for="type" { "Type" }
-                    select id="type" name="type" {
-                        option value="" { "All types" }
-                        @for spec in &types {
-                            option value=(spec.connector_type) selected[spec.connector_type == query.connector_type] { (spec.display_name) }
-                        }
-                    }
-                }
-                div class="field" {
-                    label for="status" { "Status" }
-                    select id="status" name="status" {
-                        option value="" { "Any status" }
-                        @for status in ["connected", "error", "disabled"] {
-                            option value=(status) selected[status == query.status] { (status) }
-                        }
-                    }
-                }
+                (layout::filter_select(
+                    "type",
+                    "Type",
+                    "All types",
+                    types.iter().map(|spec| (spec.connector_type.as_str(), spec.display_name.as_str())),
+                    &query.connector_type,
+                ))
+                (layout::filter_select(
+                    "status",
+                    "Status",
+                    "Any status",
+                    ["connected", "error", "disabled"].map(|status| (status, status)),
+                    &query.status,
+                ))
                 button type="submit" { "Filter" }
             }
             a class="button primary" href="/connectors/new" { "New connector" }

@@ -277,19 +277,23 @@ pub(crate) fn posted_config(spec: &ConnectorSpec, form: &Posted, existing: bool)
     config
 }
 
-/// The policy settings of a posted form, or every problem with them by input name.
-pub(crate) fn posted_governance(form: &Posted) -> Result<Governance, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let mut governance = Governance::default();
-    let operations: BTreeSet<AccessClass> = form
-        .iter()
-        .filter(|(key, _)| key == "policy.operations")
+/// The classes of operation ticked in the checkboxes named `name` (unknown values are ignored).
+pub(crate) fn posted_operations(form: &Posted, name: &str) -> BTreeSet<AccessClass> {
+    form.iter()
+        .filter(|(key, _)| key == name)
         .filter_map(|(_, value)| match value.as_str() {
             "read" => Some(AccessClass::Read),
             "write" => Some(AccessClass::Write),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The policy settings of a posted form, or every problem with them by input name.
+pub(crate) fn posted_governance(form: &Posted) -> Result<Governance, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut governance = Governance::default();
+    let operations = posted_operations(form, "policy.operations");
     if operations.is_empty() {
         errors.insert(
             "policy.operations".into(),

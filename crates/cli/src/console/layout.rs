@@ -232,6 +232,27 @@ pub(crate) fn time(at: &chrono::DateTime<chrono::Utc>) -> Markup {
     html! { time datetime=(at.to_rfc3339()) { (at.format("%Y-%m-%d %H:%M:%S UTC")) } }
 }
 
+/// A labelled select of a filter form: "any" first (the empty value), then `options` as (value, label).
+pub(crate) fn filter_select<'a>(
+    name: &str,
+    label: &str,
+    any: &str,
+    options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    selected: &str,
+) -> Markup {
+    html! {
+        div class="field" {
+            label for=(name) { (label) }
+            select id=(name) name=(name) {
+                option value="" { (any) }
+                @for (value, text) in options {
+                    option value=(value) selected[value == selected] { (text) }
+                }
+            }
+        }
+    }
+}
+
 /// The hidden CSRF field every form carries.
 pub(crate) fn csrf_field(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
