@@ -550,3 +550,50 @@ async fn every_input_of_every_page_has_a_label() {
         .unwrap();
     assert!(unlabelled_inputs(&html).is_empty());
 }
+
+/// A granted connector that gives the agent no tool (here: disabled) is pointed out on the agent's page.
+#[tokio::test]
+async fn an_agent_page_points_out_grants_that_give_no_tools() {
+    let served = common::served().await;
+    let base = served.url.as_str();
+    let client = http();
+    let session = signed_in(&client, base, &served.admin).await;
+    let page = || async {
+        client
+            .get(format!("{base}/agents/demo-agent"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = page().await;
+    assert!(before.contains("shop_query"), "the agent sees the shop's tools");
+    assert!(!before.contains("none: the connector is disabled"));
+
+    let shop = served.registry.connector_id("demo", "shop").await.unwrap();
+    served
+        .registry
+        .update_connector(
+            "demo",
+            &shop,
+            tributary_registry::ConnectorUpdate {
+                status: Some(tributary_registry::Status::Disabled),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let after = page().await;
+    assert!(
+        !after.contains("shop_query"),
+        "a disabled connector gives no tools"
+    );
+    assert_eq!(
+        after.matches("none: the connector is disabled").count(),
+        1,
+        "only the shop is pointed out"
+    );
+}

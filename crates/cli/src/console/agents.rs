@@ -187,6 +187,12 @@ async fn detail_page(
             .find(|candidate| candidate.id == connector)
             .map_or_else(|| connector.to_owned(), |candidate| candidate.name.clone())
     };
+    // A granted connector that gives no tool is worth pointing out: the agent silently lacks it.
+    let tool_count = |connector: &str| {
+        tools.as_ref().map_or(0, |tools| {
+            tools.iter().filter(|tool| tool.connector_id == connector).count()
+        })
+    };
     let body = html! {
         @if let Some(text) = shown_notice { (notice(text)) }
         @if let Some(error) = &failed { (error_panel(&error.report())) }
@@ -198,12 +204,18 @@ async fn detail_page(
             } @else {
                 div class="table-wrap" {
                     table {
-                        thead { tr { th scope="col" { "Connector" } th scope="col" { "Operations" } th scope="col" { span class="visually-hidden" { "Actions" } } } }
+                        thead { tr { th scope="col" { "Connector" } th scope="col" { "Operations" } th scope="col" { "Tools" } th scope="col" { span class="visually-hidden" { "Actions" } } } }
                         tbody {
                             @for grant in &grants {
                                 tr {
                                     th scope="row" { a href={ "/connectors/" (grant.connector) } { (name_of(&grant.connector)) } }
                                     td { (grant.operations.iter().map(|class| class.as_str()).collect::<Vec<_>>().join(", ")) }
+                                    td {
+                                        @match tool_count(&grant.connector) {
+                                            0 => span class="bad-text" { "none: the connector is disabled or its settings no longer build; open it and test" },
+                                            count => (count),
+                                        }
+                                    }
                                     td {
                                         form method="post" action={ "/agents/" (agent.id) "/grants/" (grant.connector) "/revoke" } {
                                             (csrf_field(session))
