@@ -11,7 +11,7 @@ fn error_response(description: &str) -> Value {
 fn operation(summary: &str, body: Option<&str>, ok: &str) -> Value {
     let mut op = json!({
         "summary": summary,
-        "security": [{ "bearer": [] }],
+        "security": [{ "bearer": [] }, { "console": [] }],
         "responses": {
             "200": { "description": ok, "content": { "application/json": {} } },
             "401": error_response("missing or invalid token"),
@@ -80,7 +80,11 @@ pub fn spec() -> Value {
             ]) },
         },
         "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An admin token (`trb_…`), scoped to one organization." },
+                "console": { "type": "apiKey", "in": "cookie", "name": "tributary_session",
+                    "description": "The web console's session cookie; accepted only with the page's CSRF token in the `x-csrf-token` header." }
+            },
             "schemas": {
                 "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object",
                     "required": ["code", "message", "hint"],
