@@ -304,6 +304,32 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
         assert_eq!(response.status(), status, "{token}");
     }
 
+    // After signing in, `next` never leads off this site.
+    for next in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\t/evil.example",
+        "/agents",
+    ] {
+        let response = client
+            .post(format!("{base}/sign-in"))
+            .header("cookie", &nonce_cookie)
+            .form(&[
+                ("token", served.admin.as_str()),
+                ("nonce", nonce.as_str()),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let expected = if next == "/agents" {
+            "/agents"
+        } else {
+            "/connectors"
+        };
+        assert_eq!(response.headers()["location"], expected, "next {next:?}");
+    }
+
     // A signed-in page: strict CSP, no inline script or handler, and a CSRF token.
     let session = signed_in(&client, base, &served.admin).await;
     let response = client

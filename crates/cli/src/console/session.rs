@@ -163,7 +163,12 @@ where
 /// Whether `path` stays on this site (no scheme, no `//host`), so a `next` parameter cannot send an
 /// administrator elsewhere after signing in.
 pub(crate) fn is_local_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
+    // Browsers drop tabs and newlines from URLs, so `/\t/host` would become `//host`: allow visible ASCII
+    // only.
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && path.chars().all(|c| c.is_ascii_graphic())
 }
 
 /// Percent-encodes a query component.
@@ -199,6 +204,11 @@ mod tests {
         assert!(!is_local_path("//evil.example/"));
         assert!(!is_local_path("https://evil.example/"));
         assert!(!is_local_path("/\\evil.example"));
+        assert!(
+            !is_local_path("/\t/evil.example"),
+            "browsers drop the tab and see //evil.example"
+        );
+        assert!(!is_local_path("/\n/evil.example"));
     }
 
     #[test]
