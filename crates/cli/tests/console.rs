@@ -139,6 +139,17 @@ async fn an_administrator_connects_postgres_and_grants_it_to_an_agent() {
     );
     browser.screenshot("agent").await;
 
+    // A token for the agent, shown once, that authenticates as the agent.
+    browser.click("#issue-token").await;
+    browser.wait_for_path("/agents/crm-bot/tokens").await;
+    let token = browser.wait_for_text("#issued-token", "trb_").await;
+    assert_eq!(
+        served.registry.authenticate(token.trim()).await.unwrap(),
+        tributary_registry::Principal::Agent {
+            agent: "crm-bot".into()
+        }
+    );
+
     // The list shows the new connector with its status and agent.
     browser
         .client

@@ -282,6 +282,14 @@ async fn detail_page(
                 }
             }
         }
+        section aria-labelledby="token" {
+            h2 id="token" { "Token" }
+            p { "An agent authenticates to " code { "/mcp" } " with a bearer token. Each token is shown once and stored only as a hash." }
+            form method="post" action={ "/agents/" (agent.id) "/tokens" } {
+                (csrf_field(session))
+                button type="submit" id="issue-token" { "Issue a token" }
+            }
+        }
         section aria-labelledby="danger" {
             h2 id="danger" { "Delete" }
             form method="post" action={ "/agents/" (agent.id) "/delete" } data-confirm={ "Delete agent " (agent.id) " and its grants?" } {
@@ -296,6 +304,33 @@ async fn detail_page(
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     response
+}
+
+/// `POST /agents/{id}/tokens`: a new token for the agent, shown once.
+pub(crate) async fn issue_token(
+    State(state): State<ConsoleState>,
+    Path(id): Path<String>,
+    SignedForm { session, .. }: SignedForm,
+) -> Response {
+    // The agent must belong to the session's organization.
+    if let Err(error) = state.registry.grants_of_agent(&session.organization, &id).await {
+        return detail_page(&state, &session, &id, None, Some(error)).await;
+    }
+    let principal = tributary_registry::Principal::Agent { agent: id.clone() };
+    let token = match state.registry.issue_token(principal, "console").await {
+        Ok(token) => token,
+        Err(error) => return detail_page(&state, &session, &id, None, Some(error)).await,
+    };
+    let body = html! {
+        div class="panel ok" role="status" {
+            p { "Copy this token now: it is not stored and will not be shown again." }
+            p { code id="issued-token" class="token" { (token) } }
+        }
+        p { "Configure the agent's MCP client with the server's " code { "/mcp" } " URL and the header "
+            code { "Authorization: Bearer <token>" } "." }
+        p { a href={ "/agents/" (id) } { "← Back to " (id) } }
+    };
+    page(&session, Section::Agents, &format!("Token for {id}"), body)
 }
 
 /// `POST /agents/{id}/grants`

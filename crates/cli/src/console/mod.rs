@@ -113,6 +113,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/agents", get(agents::list).post(agents::create))
         .route("/agents/{id}", get(agents::detail))
         .route("/agents/{id}/grants", post(agents::grant))
+        .route("/agents/{id}/tokens", post(agents::issue_token))
         .route("/agents/{id}/grants/{connector}/revoke", post(agents::revoke))
         .route("/agents/{id}/delete", post(agents::delete))
         .route("/audit", get(audit::log))
