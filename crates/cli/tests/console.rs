@@ -231,6 +231,22 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// Posts a form with a cookie, as a browser would.
+async fn post_form(
+    client: &reqwest::Client,
+    url: String,
+    cookie: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(url)
+        .header("cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
         .headers()
@@ -245,13 +261,13 @@ async fn signed_in(client: &reqwest::Client, base: &str, token: &str) -> String 
     let page = client.get(format!("{base}/sign-in")).send().await.unwrap();
     let nonce_cookie = set_cookies(&page)[0].split(';').next().unwrap().to_owned();
     let nonce = nonce_cookie.split_once('=').unwrap().1.to_owned();
-    let response = client
-        .post(format!("{base}/sign-in"))
-        .header("cookie", &nonce_cookie)
-        .form(&[("token", token), ("nonce", nonce.as_str()), ("next", "")])
-        .send()
-        .await
-        .unwrap();
+    let response = post_form(
+        client,
+        format!("{base}/sign-in"),
+        &nonce_cookie,
+        &[("token", token), ("nonce", nonce.as_str()), ("next", "")],
+    )
+    .await;
     assert_eq!(response.status(), 303);
     let session = set_cookies(&response)
         .into_iter()
@@ -305,13 +321,13 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
     let nonce_cookie = set_cookies(&page)[0].split(';').next().unwrap().to_owned();
     let nonce = nonce_cookie.split_once('=').unwrap().1.to_owned();
     for (token, status) in [(served.agent.as_str(), 403), ("trb_wrong", 401)] {
-        let response = client
-            .post(format!("{base}/sign-in"))
-            .header("cookie", &nonce_cookie)
-            .form(&[("token", token), ("nonce", nonce.as_str()), ("next", "")])
-            .send()
-            .await
-            .unwrap();
+        let response = post_form(
+            &client,
+            format!("{base}/sign-in"),
+            &nonce_cookie,
+            &[("token", token), ("nonce", nonce.as_str()), ("next", "")],
+        )
+        .await;
         assert_eq!(response.status(), status, "{token}");
     }
 
@@ -322,17 +338,17 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
         "/\t/evil.example",
         "/agents",
     ] {
-        let response = client
-            .post(format!("{base}/sign-in"))
-            .header("cookie", &nonce_cookie)
-            .form(&[
+        let response = post_form(
+            &client,
+            format!("{base}/sign-in"),
+            &nonce_cookie,
+            &[
                 ("token", served.admin.as_str()),
                 ("nonce", nonce.as_str()),
                 ("next", next),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         let expected = if next == "/agents" {
             "/agents"
         } else {
@@ -372,13 +388,13 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
 
     // A form without the session's CSRF token changes nothing.
     for token in ["", "00", csrf.as_str()] {
-        let response = client
-            .post(format!("{base}/agents"))
-            .header("cookie", &session)
-            .form(&[("csrf", token), ("id", "forged-bot"), ("name", "x")])
-            .send()
-            .await
-            .unwrap();
+        let response = post_form(
+            &client,
+            format!("{base}/agents"),
+            &session,
+            &[("csrf", token), ("id", "forged-bot"), ("name", "x")],
+        )
+        .await;
         if token == csrf {
             assert_eq!(response.status(), 303, "the real token is accepted");
         } else {
@@ -418,10 +434,11 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
 
     // Without scripts, "Test connection" posts the form: field errors come back next to their inputs,
     // typed values are kept, and the secret is not sent back.
-    let response = client
-        .post(format!("{base}/connectors/new/postgresql"))
-        .header("cookie", &session)
-        .form(&[
+    let response = post_form(
+        &client,
+        format!("{base}/connectors/new/postgresql"),
+        &session,
+        &[
             ("csrf", csrf.as_str()),
             ("action", "test"),
             ("name", "typed-name"),
@@ -429,10 +446,9 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
             ("config.port", "99999"),
             ("config.password", "hunter2-secret-value"),
             ("policy.operations", "read"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status(), 422);
     let html = response.text().await.unwrap();
     assert!(
@@ -444,19 +460,19 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
     assert!(!html.contains("hunter2-secret-value"), "the secret is not echoed");
 
     // Saving with a bad policy keeps the connector unsaved and says which setting is wrong.
-    let response = client
-        .post(format!("{base}/connectors/new/sqlite"))
-        .header("cookie", &session)
-        .form(&[
+    let response = post_form(
+        &client,
+        format!("{base}/connectors/new/sqlite"),
+        &session,
+        &[
             ("csrf", csrf.as_str()),
             ("action", "save"),
             ("name", "scratch"),
             ("config.path", ":memory:"),
             ("policy.cache_ttl_seconds", "soon"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status(), 422);
     let html = response.text().await.unwrap();
     assert!(html.contains("allow at least one class of operation"));
@@ -470,6 +486,27 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
             .iter()
             .all(|c| c.name != "scratch"),
         "nothing was saved"
+    );
+
+    // A taken name is shown next to the name input (the registry reports it as a field error).
+    let response = post_form(
+        &client,
+        format!("{base}/connectors/new/sqlite"),
+        &session,
+        &[
+            ("csrf", csrf.as_str()),
+            ("action", "save"),
+            ("name", "shop"),
+            ("config.path", ":memory:"),
+            ("policy.operations", "read"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("id=\"error-f-name\" data-field=\"name\">is taken by another connector"),
+        "the name's error is next to the name"
     );
 
     // Another organization's connector is not found, not shown.
@@ -496,13 +533,13 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
     assert!(!response.text().await.unwrap().contains("theirs"));
 
     // Signing out ends the session cookie.
-    let response = client
-        .post(format!("{base}/sign-out"))
-        .header("cookie", &session)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = post_form(
+        &client,
+        format!("{base}/sign-out"),
+        &session,
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(response.status(), 303);
     assert!(
         set_cookies(&response)

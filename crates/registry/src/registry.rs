@@ -128,9 +128,10 @@ fn not_found(what: &str, id: &str) -> Error {
 
 fn check_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        return Err(Error::invalid_input(
-            "a connector name is 1 to 100 printable characters",
-        ));
+        let message = "a connector name is 1 to 100 printable characters";
+        return Err(
+            Error::invalid_input(message).with_fields(vec![tributary_core::FieldError::new("name", message)])
+        );
     }
     Ok(())
 }

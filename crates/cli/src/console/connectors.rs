@@ -391,9 +391,6 @@ pub(crate) async fn create(
         Err(error) => {
             let report = error.report();
             view.errors = form::field_errors(&report);
-            if report.message.contains("name") && report.fields.is_empty() {
-                view.errors.insert("name".into(), report.message.clone());
-            }
             view.summary = Some(report);
             wizard_page(&session, &spec, view)
         }

@@ -100,6 +100,10 @@ pub(crate) fn duplicate_name(definition: &ConnectorDefinition) -> Error {
         ),
     )
     .with_hint("choose another name, or update the existing connector")
+    .with_fields(vec![tributary_core::FieldError::new(
+        "name",
+        "is taken by another connector of this organization",
+    )])
 }
 
 /// The most audit records one query returns.
