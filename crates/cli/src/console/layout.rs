@@ -52,6 +52,20 @@ pub(crate) enum Section {
     None,
 }
 
+/// The `<head>` of every page. Only signed-in pages carry the CSRF token and the script that uses it.
+fn head(title: &str, csrf: Option<&str>) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            @if let Some(csrf) = csrf { meta name="csrf-token" content=(csrf); }
+            title { (title) " · Tributary" }
+            link rel="stylesheet" href="/assets/console.css";
+            @if csrf.is_some() { script src="/assets/console.js" defer {} }
+        }
+    }
+}
+
 /// A whole page for a signed-in administrator.
 pub(crate) fn page(session: &Session, section: Section, title: &str, body: Markup) -> Response {
     let nav_link = |href: &str, label: &str, this: Section| {
@@ -66,14 +80,7 @@ pub(crate) fn page(session: &Session, section: Section, title: &str, body: Marku
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="csrf-token" content=(session.csrf);
-                title { (title) " · Tributary" }
-                link rel="stylesheet" href="/assets/console.css";
-                script src="/assets/console.js" defer {}
-            }
+            (head(title, Some(&session.csrf)))
             body {
                 a class="skip" href="#main" { "Skip to content" }
                 header class="top" {
@@ -104,12 +111,7 @@ pub(crate) fn bare_page(status: StatusCode, title: &str, body: Markup) -> Respon
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Tributary" }
-                link rel="stylesheet" href="/assets/console.css";
-            }
+            (head(title, None))
             body class="bare" {
                 main id="main" {
                     p class="brand" { "Tributary" }
