@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tributary::core::{AccessClass, Error, Result};
 use tributary::registry::{
-    ConnectorTypes, Governance, KeyRing, MasterKey, NewConnector, Registry, SqliteStore, Tool,
+    ConnectorTypes, Governance, KeyRing, MasterKey, NewConnector, Origin, Registry, SqliteStore, Tool,
 };
 
 /// The OpenAI `tools` entry of a registry tool.
@@ -61,6 +61,7 @@ async fn main() -> Result<()> {
                 config: json!({ "path": database.display().to_string() }),
                 governance: Governance::default(),
             },
+            Origin::Operator,
         )
         .await?;
     registry.put_agent("acme", "assistant", "Assistant").await?;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tributary::core::HostAccess;
 use tributary::core::spec::{ConnectorSpec, FieldSpec};
 use tributary::core::{
     Access, AccessClass, AccessPolicy, Catalog, CheckReport, Column, ConfigValues, Connector,
@@ -190,7 +191,9 @@ impl ConnectorFactory for NotesFactory {
             )
     }
 
-    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
+    // An in-memory connector reaches nothing on the host, so it has no use for `host`; a connector that
+    // opens files or sockets does so only through it.
+    async fn build(&self, config: ConfigValues, _host: &HostAccess) -> Result<Arc<dyn Connector>> {
         let config: NotesConfig = config.deserialize()?;
         let seed = [
             ("groceries", "milk, eggs"),
@@ -246,7 +249,7 @@ async fn main() -> std::result::Result<(), Error> {
         "stored view of the config (secrets redacted)",
         &spec.redact(values.expose()),
     )?;
-    let connector = factory.build(values).await?;
+    let connector = factory.build(values, &HostAccess::unrestricted()).await?;
 
     let report = connector.check().await;
     show("connection check", &report)?;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::json;
 use tributary::core::{AccessClass, Error, ObjectRules, Result};
 use tributary::registry::{
-    AuditQuery, ConnectorTypes, Governance, KeyRing, MasterKey, NewConnector, Registry, SqliteStore,
+    AuditQuery, ConnectorTypes, Governance, KeyRing, MasterKey, NewConnector, Origin, Registry, SqliteStore,
 };
 
 fn expect(condition: bool, what: &str) -> Result<()> {
@@ -67,6 +67,7 @@ async fn main() -> Result<()> {
                     queries_per_minute: Some(600),
                 },
             },
+            Origin::Operator,
         )
         .await?;
     registry.put_agent("acme", "support-bot", "Support bot").await?;

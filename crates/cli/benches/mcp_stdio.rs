@@ -14,7 +14,7 @@ use rmcp::service::RunningService;
 use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::json;
-use tributary_registry::{ConnectorUpdate, Governance};
+use tributary_registry::{ConnectorUpdate, Governance, Origin};
 
 const QUERY: &str = "SELECT id, customer_id, total, status, note FROM orders ORDER BY id LIMIT 100";
 
@@ -51,6 +51,7 @@ async fn set_cache(data: &std::path::Path, ttl: u64) {
                 governance: Some(governance),
                 ..Default::default()
             },
+            Origin::Operator,
         )
         .await
         .unwrap();

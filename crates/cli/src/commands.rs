@@ -281,13 +281,12 @@ async fn rotate(common: &Common) -> Result<()> {
         KeySource::File(path) => {
             // The new key is on disk before anything is sealed with it, and the old one is kept until the
             // rotation is complete: a crash in between loses nothing.
-            let staged = path.with_extension("new");
+            let [_, staged, backup] = host::key_files(path);
             host::write_key_file(&staged, &key)?;
             let count = host
                 .registry
                 .rotate_keys(MasterKey::from_base64(&key.to_base64())?)
                 .await?;
-            let backup = path.with_extension("old");
             std::fs::rename(path, &backup).map_err(|e| {
                 Error::internal(format!("cannot keep the old key as {}: {e}", backup.display()))
             })?;

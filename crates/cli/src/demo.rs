@@ -3,14 +3,18 @@
 //! with customers (names, emails, phones, cards: PII) and 200 orders, a payroll table no one is allowed to
 //! read, a folder of sample documents, organization `demo` with both connectors, and agent `demo-agent`
 //! granted read access. Later starts reuse all of it.
+//!
+//! The demo's own connectors are the operator's (they read files in the data folder); connectors its admin
+//! creates through the API or the console are a tenant's, under the default [`TenantPolicy`]: no host
+//! files, no loopback or private addresses. The store and the key files are protected from every connector.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::json;
-use tributary_core::{AccessClass, Error, ObjectRules, Result};
+use tributary_core::{AccessClass, Error, ObjectRules, Result, TenantPolicy};
 use tributary_registry::{
-    ConnectorTypes, Governance, KeyRing, MasterKey, NewConnector, Registry, SqliteStore,
+    ConnectorUpdate, Governance, MasterKey, NewConnector, Origin, Registry, SqliteStore,
 };
 
 use crate::host::{Host, KeySource, write_key_file};
@@ -88,6 +92,12 @@ fn documents(folder: &Path) -> Result<()> {
 
 /// Opens the demo in `dir`, creating it on first use. Returns the host and whether it was just created.
 pub async fn open(dir: &Path) -> Result<(Host, bool)> {
+    open_with(dir, &TenantPolicy::default()).await
+}
+
+/// Opens the demo in `dir` with `policy` for the connectors its admin creates (tests that need loopback
+/// services say so here).
+pub async fn open_with(dir: &Path, policy: &TenantPolicy) -> Result<(Host, bool)> {
     std::fs::create_dir_all(dir).map_err(io("cannot create the data folder"))?;
     let key_path = dir.join("master.key");
     let fresh = !key_path.exists();
@@ -96,20 +106,58 @@ pub async fn open(dir: &Path) -> Result<(Host, bool)> {
     }
     let key = MasterKey::from_file(&key_path)?;
     let store = SqliteStore::open(&dir.join("tributary.db")).await?;
-    let registry = Arc::new(Registry::new(
-        Arc::new(store),
-        KeyRing::new(key),
-        ConnectorTypes::with_defaults(),
-    )?);
+    let key_source = KeySource::File(key_path);
+    let protected = crate::host::protected_paths(&key_source, None);
+    let registry = Arc::new(crate::host::registry(Arc::new(store), key, policy, &protected)?);
     if fresh {
         create(&registry, dir).await?;
+    } else {
+        adopt(&registry, dir).await?;
     }
+    let mut settings = Settings::default();
+    settings.security.tenants = policy.clone();
     let host = Host {
         registry,
-        settings: Settings::default(),
-        key_source: KeySource::File(key_path),
+        settings,
+        key_source,
     };
     Ok((host, fresh))
+}
+
+/// The demo's files, as its connectors name them.
+fn sources(dir: &Path) -> (PathBuf, PathBuf) {
+    let demo = dir.join("demo");
+    let shop = demo.join("shop.db");
+    let docs = demo.join("documents");
+    (
+        shop.canonicalize().unwrap_or(shop),
+        docs.canonicalize().unwrap_or(docs),
+    )
+}
+
+/// A demo made before connectors recorded their origin has its two connectors stored as a tenant's, which
+/// may not read host files: they are the operator's, so they are declared again as such (only while they
+/// still point at the demo's own files).
+async fn adopt(registry: &Registry, dir: &Path) -> Result<()> {
+    let (shop, docs) = sources(dir);
+    for (name, field, path) in [("shop", "path", shop), ("documents", "root", docs)] {
+        let Ok(id) = registry.connector_id(ORGANIZATION, name).await else {
+            continue;
+        };
+        let view = registry.connector(ORGANIZATION, &id).await?;
+        let expected = path.display().to_string();
+        if view.origin == Origin::Tenant && view.config.get(field).and_then(|v| v.as_str()) == Some(&expected)
+        {
+            let update = ConnectorUpdate {
+                config: Some(json!({ field: expected })),
+                ..ConnectorUpdate::default()
+            };
+            registry
+                .update_connector(ORGANIZATION, &id, update, Origin::Operator)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 async fn create(registry: &Registry, dir: &Path) -> Result<()> {
@@ -119,30 +167,34 @@ async fn create(registry: &Registry, dir: &Path) -> Result<()> {
     if !shop_path.exists() {
         shop_database(&shop_path)?;
     }
-    let docs = demo.join("documents");
-    documents(&docs)?;
+    documents(&demo.join("documents"))?;
+    let (shop_path, docs) = sources(dir);
     let read = || [AccessClass::Read].into_iter().collect();
     let shop = registry
-        .create_connector(ORGANIZATION, NewConnector {
-            name: "shop".into(),
-            connector_type: "sqlite".into(),
-            config: json!({ "path": shop_path.canonicalize().unwrap_or(shop_path).display().to_string() }),
-            governance: Governance {
-                allowed_operations: read(),
-                allowed_objects: ObjectRules::only(["main.customers", "main.orders"])?,
-                cache_ttl_seconds: 30,
-                queries_per_minute: Some(6000),
-                ..Governance::default()
+        .create_connector(
+            ORGANIZATION,
+            NewConnector {
+                name: "shop".into(),
+                connector_type: "sqlite".into(),
+                config: json!({ "path": shop_path.display().to_string() }),
+                governance: Governance {
+                    allowed_operations: read(),
+                    allowed_objects: ObjectRules::only(["main.customers", "main.orders"])?,
+                    cache_ttl_seconds: 30,
+                    queries_per_minute: Some(6000),
+                    ..Governance::default()
+                },
             },
-        })
+            Origin::Operator,
+        )
         .await?;
     let documents = registry
         .create_connector(ORGANIZATION, NewConnector {
             name: "documents".into(),
             connector_type: "s3".into(),
-            config: json!({ "provider": "local", "root": docs.canonicalize().unwrap_or(docs).display().to_string(), "bucket": "documents" }),
+            config: json!({ "provider": "local", "root": docs.display().to_string(), "bucket": "documents" }),
             governance: Governance { allowed_operations: read(), ..Governance::default() },
-        })
+        }, Origin::Operator)
         .await?;
     registry.put_agent(ORGANIZATION, AGENT, "Demo agent").await?;
     registry.grant(ORGANIZATION, AGENT, &shop.id, read()).await?;

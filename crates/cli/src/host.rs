@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tributary_core::{Error, ErrorKind, ObjectRules, Result};
+use tributary_core::{Error, ErrorKind, ObjectRules, ProtectedPaths, Result, TenantPolicy};
 use tributary_registry::{
-    ConnectorTypes, ConnectorUpdate, Governance, KeyRing, MasterKey, NewConnector, PostgresStore, Registry,
-    SqliteStore, Store,
+    ConnectorTypes, ConnectorUpdate, Governance, KeyRing, MasterKey, NewConnector, Origin, PostgresStore,
+    Registry, SqliteStore, Store,
 };
 
 use crate::settings::{self, ConfigError, Settings};
@@ -77,17 +77,66 @@ fn load_key(security: &settings::SecuritySection, base: &Path) -> Result<(Master
     }
 }
 
+/// The key file, and the copies rotation writes beside it (staged as `.new`, kept as `.old`).
+pub fn key_files(path: &Path) -> [PathBuf; 3] {
+    [
+        path.to_path_buf(),
+        path.with_extension("new"),
+        path.with_extension("old"),
+    ]
+}
+
+/// The server's own files that no connector may open, beside the store's (which the registry protects
+/// itself): the key files and, when there is one, the configuration file.
+pub fn protected_paths(key_source: &KeySource, config_file: Option<&Path>) -> ProtectedPaths {
+    let mut protected = ProtectedPaths::new();
+    if let KeySource::File(path) = key_source {
+        for file in key_files(path) {
+            protected.add(file);
+        }
+    }
+    if let Some(file) = config_file {
+        protected.add(file);
+    }
+    protected
+}
+
+/// A registry over `store` and `key`, with the operator's tenant policy and the server's files protected.
+pub fn registry(
+    store: Arc<dyn Store>,
+    key: MasterKey,
+    policy: &TenantPolicy,
+    protected: &ProtectedPaths,
+) -> Result<Registry> {
+    Registry::new(store, KeyRing::new(key), ConnectorTypes::with_defaults())?
+        .with_tenant_policy(policy.clone())
+        .map_err(|error| {
+            let problems = error
+                .fields()
+                .iter()
+                .map(|field| ConfigError {
+                    line: None,
+                    field: format!("security.tenants.{}", field.field),
+                    message: field.message.clone(),
+                })
+                .collect::<Vec<_>>();
+            if problems.is_empty() {
+                error
+            } else {
+                config_errors(problems)
+            }
+        })?
+        .with_protected_paths(protected)
+}
+
 /// Opens the host described by the file at `path`, syncing its connectors and agents into the store.
 pub async fn open(path: &Path) -> Result<Host> {
     let settings = settings::load(path).map_err(config_errors)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let (key, key_source) = load_key(&settings.security, &base)?;
     let store = open_store(&settings.store.url, &base).await?;
-    let registry = Arc::new(Registry::new(
-        store,
-        KeyRing::new(key),
-        ConnectorTypes::with_defaults(),
-    )?);
+    let protected = protected_paths(&key_source, Some(path));
+    let registry = Arc::new(registry(store, key, &settings.security.tenants, &protected)?);
     sync(&registry, &settings).await?;
     Ok(Host {
         registry,
@@ -96,7 +145,10 @@ pub async fn open(path: &Path) -> Result<Host> {
     })
 }
 
-/// Creates or updates the file's connectors and agents. Those created through the API are left alone.
+/// Creates or updates the file's connectors and agents, as the operator's: they may use what the operator
+/// allows itself, never the protected paths. Those created through the API are left alone. When an entry's
+/// target changed and the file no longer gives a secret it held, the stored secret is dropped and a line on
+/// stderr says so.
 pub async fn sync(registry: &Registry, settings: &Settings) -> Result<()> {
     let mut problems = Vec::new();
     for (index, entry) in settings.connectors.iter().enumerate() {
@@ -123,9 +175,20 @@ pub async fn sync(registry: &Registry, settings: &Settings) -> Result<()> {
                         governance: Some(governance),
                         ..ConnectorUpdate::default()
                     },
+                    Origin::Operator,
                 )
                 .await
-                .map(|_| ()),
+                .map(|view| {
+                    if !view.dropped_secrets.is_empty() {
+                        eprintln!(
+                            "tributary: connector `{name}` ({}) now connects elsewhere, so its stored {} {} dropped; give {} in the configuration file",
+                            entry.organization,
+                            view.dropped_secrets.join(", "),
+                            if view.dropped_secrets.len() == 1 { "was" } else { "were" },
+                            if view.dropped_secrets.len() == 1 { "it" } else { "them" },
+                        );
+                    }
+                }),
             Err(_) => registry
                 .create_connector(
                     &entry.organization,
@@ -135,6 +198,7 @@ pub async fn sync(registry: &Registry, settings: &Settings) -> Result<()> {
                         config,
                         governance,
                     },
+                    Origin::Operator,
                 )
                 .await
                 .map(|_| ()),

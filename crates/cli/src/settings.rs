@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
-use tributary_core::{AccessClass, ObjectRules};
+use tributary_core::{AccessClass, ObjectRules, TenantPolicy};
 
 /// A configuration error, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,10 @@ pub struct SecuritySection {
     /// A file holding the base64 master key, readable by its owner only.
     #[serde(default)]
     pub master_key_file: Option<String>,
+    /// `[security.tenants]` (an addition): what connectors created through the REST API or the console may
+    /// reach. The defaults are safe for a server shared by several organizations.
+    #[serde(default)]
+    pub tenants: TenantPolicy,
 }
 
 /// `[server]` (an addition: the defaults of `tributary serve`).

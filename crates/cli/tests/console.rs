@@ -15,7 +15,8 @@ use tributary_testkit::postgres;
 /// the audit log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_connects_postgres_and_grants_it_to_an_agent() {
-    let served = common::served().await;
+    // The tenant's PostgreSQL is the throwaway server on 127.0.0.1: the policy says so explicitly.
+    let served = common::served_with(|_| common::loopback_policy(Vec::new())).await;
     let server = postgres().await.unwrap();
     let database = server.create_database().await.unwrap();
     server
@@ -191,7 +192,8 @@ async fn an_administrator_connects_postgres_and_grants_it_to_an_agent() {
 /// server, ends with a saved connector holding a refresh token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_salesforce_saves_a_connector_with_a_refresh_token() {
-    let served = common::served().await;
+    // The Salesforce test server listens on 127.0.0.1 over plain HTTP: the policy says so explicitly.
+    let served = common::served_with(|_| common::loopback_policy(Vec::new())).await;
     let salesforce = tributary_testkit::SalesforceServer::start().await.unwrap();
     let browser = Browser::start().await;
     let base = served.url.as_str();
@@ -520,6 +522,7 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
                 config: serde_json::json!({"path": ":memory:"}),
                 governance: tributary_registry::Governance::default(),
             },
+            tributary_registry::Origin::Operator,
         )
         .await
         .unwrap();
@@ -657,6 +660,7 @@ async fn an_agent_page_points_out_grants_that_give_no_tools() {
                 status: Some(tributary_registry::Status::Disabled),
                 ..Default::default()
             },
+            tributary_registry::Origin::Operator,
         )
         .await
         .unwrap();

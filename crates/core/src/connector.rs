@@ -14,6 +14,7 @@ use crate::catalog::Catalog;
 use crate::check::CheckReport;
 use crate::config::ConfigValues;
 use crate::error::{Error, Result};
+use crate::host::HostAccess;
 use crate::operation::{OperationRequest, OperationSpec, Plan};
 use crate::output::Output;
 use crate::policy::AccessPolicy;
@@ -72,12 +73,18 @@ pub trait Connector: Send + Sync {
 
 /// Builds connectors of one type. Registries keep one factory per type, list their specs to offer the
 /// available types, and build live connectors from stored definitions.
+///
+/// A factory gets the [`HostAccess`] of the connector's origin with every build, and the connector it
+/// builds opens files and sockets only through it: that is how the operator's tenant policy reaches every
+/// connector type, a host's own types included, from one place.
 #[async_trait]
 pub trait ConnectorFactory: Send + Sync {
     /// The type's configuration form.
     fn spec(&self) -> ConnectorSpec;
 
-    /// Builds a connector from values that [`ConnectorSpec::validate`] accepted. Building does not need the
-    /// data source to be up: pools connect lazily, and [`Connector::check`] reports reachability.
-    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>>;
+    /// Builds a connector from values that [`ConnectorSpec::validate`] accepted, reaching the host only
+    /// through `host`. Building does not need the data source to be up (pools connect lazily, and
+    /// [`Connector::check`] reports reachability), and it creates nothing: what `host` refuses as written
+    /// (a folder outside the allowed roots, a loopback address) is refused here, at save time.
+    async fn build(&self, config: ConfigValues, host: &HostAccess) -> Result<Arc<dyn Connector>>;
 }

@@ -297,6 +297,26 @@ impl Error {
         self
     }
 
+    /// The first Tributary error in `error`'s chain of sources (`error` itself included), as a new error
+    /// without a source. Drivers that call back into Tributary (a resolver, a connector that checks the
+    /// host policy) wrap the error it returned; this finds it again, kind and fields intact.
+    pub fn find_in(error: &(dyn std::error::Error + 'static)) -> Option<Error> {
+        let mut next = Some(error);
+        while let Some(current) = next {
+            if let Some(found) = current.downcast_ref::<Error>() {
+                return Some(Error::from(found.report()));
+            }
+            if let Some(io) = current.downcast_ref::<std::io::Error>()
+                && let Some(inner) = io.get_ref()
+                && let Some(found) = inner.downcast_ref::<Error>()
+            {
+                return Some(Error::from(found.report()));
+            }
+            next = current.source();
+        }
+        None
+    }
+
     /// The serializable view of this error, as APIs and agents see it.
     pub fn report(&self) -> ErrorReport {
         ErrorReport {

@@ -2,7 +2,8 @@
 //!
 //! Every data source Tributary reaches (PostgreSQL, MySQL, SQLite, object stores, Salesforce) implements
 //! the same [`Connector`] trait, so the registry, the agent tools and the console are written once against
-//! this crate. It holds no I/O of its own: just the contract and the types that cross it.
+//! this crate. It holds no I/O of its own but the host boundary: the contract, the types that cross it, and
+//! the one handle through which connectors reach the host's files and network.
 //!
 //! - [`connector`]: the [`Connector`] trait (check, discover, plan, execute) and the [`ConnectorFactory`].
 //! - [`spec`]: [`ConnectorSpec`], the configuration form of a connector type: validation, JSON Schema,
@@ -15,6 +16,8 @@
 //! - [`catalog`]: [`Catalog`], what discovery finds: objects and their fields.
 //! - [`check`]: [`CheckReport`], the outcome of a connection test, and the timeout wrapper around probes.
 //! - [`error`]: [`Error`] and its [`ErrorKind`] taxonomy.
+//! - [`host`]: [`HostAccess`], what a connector may reach on and from the host (files, addresses, plain
+//!   text, the host's identity), under the operator's [`TenantPolicy`] for tenants' connectors.
 //! - [`secret`]: [`Secret`], a string that never prints and is zeroed on drop.
 
 pub mod catalog;
@@ -22,6 +25,7 @@ pub mod check;
 pub mod config;
 pub mod connector;
 pub mod error;
+pub mod host;
 pub mod operation;
 pub mod output;
 pub mod policy;
@@ -33,6 +37,7 @@ pub use check::{CheckReport, CheckStatus, ServerInfo};
 pub use config::ConfigValues;
 pub use connector::{Connector, ConnectorFactory};
 pub use error::{Error, ErrorKind, ErrorReport, FieldError, Result};
+pub use host::{HostAccess, ProtectedPaths, TenantPolicy};
 pub use operation::{Access, AccessClass, OperationRequest, OperationSpec, Plan, parse_params};
 pub use output::{Column, Data, Output, RowSet, Truncation, TruncationReason, WriteSummary};
 pub use policy::{AccessPolicy, Decision, Denial, ObjectPattern, ObjectRules};

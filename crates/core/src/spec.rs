@@ -62,6 +62,11 @@ pub struct FieldSpec {
     /// Secret fields are write-only: never echoed in errors, API responses, logs or forms.
     #[serde(default)]
     pub secret: bool,
+    /// The field says where the connector connects or how it verifies the peer (host, port, URL, endpoint,
+    /// path, TLS mode, CA). When an update changes one, the stored secrets are dropped unless the update
+    /// sends them again, so a kept password never goes to a target it was not entered for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub target: bool,
     /// The form section this field belongs to ("Connection", "Authentication", "TLS", "Limits").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
@@ -183,6 +188,14 @@ impl ConnectorSpec {
             .map(|field| field.name.as_str())
     }
 
+    /// The names of the target fields: where the connector connects and how it verifies the peer.
+    pub fn target_fields(&self) -> impl Iterator<Item = &str> {
+        self.fields
+            .iter()
+            .filter(|field| field.target)
+            .map(|field| field.name.as_str())
+    }
+
     /// The values of the secret fields that are set in `values`, for [`Error::redact`].
     pub fn secret_values<'a>(&self, values: &'a Map<String, Value>) -> Vec<&'a str> {
         self.secret_fields()
@@ -301,6 +314,7 @@ impl FieldSpec {
             default: None,
             help: String::new(),
             secret: false,
+            target: false,
             group: None,
             placeholder: None,
         }
@@ -362,6 +376,13 @@ impl FieldSpec {
     #[must_use]
     pub fn secret(mut self) -> Self {
         self.secret = true;
+        self
+    }
+
+    /// Marks the field as part of the connector's target (see [`FieldSpec::target`]).
+    #[must_use]
+    pub fn target(mut self) -> Self {
+        self.target = true;
         self
     }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
+use tributary_core::HostAccess;
 use tributary_core::spec::{ConnectorSpec, FieldSpec};
 use tributary_core::{
     Access, AccessClass, AccessPolicy, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, Data,
@@ -113,7 +114,7 @@ impl ConnectorFactory for FixedFactory {
             )
     }
 
-    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
+    async fn build(&self, config: ConfigValues, _host: &HostAccess) -> Result<Arc<dyn Connector>> {
         let config: FixedConfig = config.deserialize()?;
         Ok(Arc::new(Fixed {
             operations: vec![
@@ -130,7 +131,7 @@ impl ConnectorFactory for FixedFactory {
 async fn build(config: serde_json::Value) -> Result<Arc<dyn Connector>> {
     let factory: Box<dyn ConnectorFactory> = Box::new(FixedFactory);
     let values = factory.spec().validate(&config)?;
-    factory.build(values).await
+    factory.build(values, &HostAccess::unrestricted()).await
 }
 
 #[tokio::test]

@@ -2,6 +2,11 @@
 //! every new connection and again after every `COM_RESET_CONNECTION`), connections reset when they return
 //! to the pool, and every wait bounded by the connect timeout.
 //!
+//! Connections reach the server only through the host's [`HostAccess`]: the host is resolved once, when the
+//! pool is created, every address is checked, and the driver is given those addresses (`resolved_ips`), so
+//! every connection the pool opens, reconnections included, goes to a checked address and never resolves
+//! the name again.
+//!
 //! MariaDB and MySQL name the statement timeout differently (`max_statement_time` in seconds against
 //! `max_execution_time` in milliseconds), so the first use probes the server once and then builds the pool
 //! with the right settings.
@@ -9,7 +14,7 @@
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts};
 use tokio::sync::OnceCell;
-use tributary_core::{Error, ErrorKind, Result};
+use tributary_core::{Error, ErrorKind, HostAccess, Result};
 
 use crate::config::{MysqlConfig, TlsMode};
 use crate::error;
@@ -29,6 +34,12 @@ pub(crate) enum Flavor {
 /// A pool of sessions to one database.
 pub(crate) struct Connections {
     base: OptsBuilder,
+    host: HostAccess,
+    /// The config field that names the server (`host` or `url`), for refusals.
+    field: &'static str,
+    /// Where to connect: host name and port, or a Unix socket (operator-declared connectors only).
+    server: (String, u16),
+    socket: Option<String>,
     config: MysqlConfig,
     database: String,
     address: String,
@@ -36,8 +47,9 @@ pub(crate) struct Connections {
 }
 
 impl Connections {
-    /// Prepares the connection options without connecting.
-    pub(crate) fn new(config: &MysqlConfig) -> Result<Connections> {
+    /// Prepares the connection options without connecting. What `host` refuses as written (a loopback
+    /// address, a Unix socket for a tenant, TLS off) fails here.
+    pub(crate) fn new(config: &MysqlConfig, host: &HostAccess) -> Result<Connections> {
         let builder = match &config.url {
             Some(url) => OptsBuilder::from_opts(Opts::from_url(url.expose()).map_err(|_| {
                 Error::invalid_config(vec![tributary_core::FieldError::new(
@@ -52,9 +64,33 @@ impl Connections {
                 .pass(config.password.as_ref().map(|secret| secret.expose().to_owned()))
                 .db_name(config.database.clone()),
         };
-        let builder = builder.prefer_socket(false).ssl_opts(ssl_opts(config)?);
+        let opts = Opts::from(builder.clone());
+        let field = if config.url.is_some() { "url" } else { "host" };
+        let server = (opts.ip_or_hostname().to_owned(), opts.tcp_port());
+        let socket = match opts.socket() {
+            Some(path) => Some(
+                host.unix_socket(field, std::path::Path::new(path))?
+                    .display()
+                    .to_string(),
+            ),
+            None => {
+                host.check_host(field, &server.0)?;
+                None
+            }
+        };
+        if config.tls_mode == TlsMode::Disable {
+            host.check_plaintext("tls_mode", "tls_mode = \"disable\"")?;
+        }
+        let builder = builder
+            .prefer_socket(false)
+            .socket(socket.clone())
+            .ssl_opts(ssl_opts(config)?);
         Ok(Connections {
             base: builder,
+            host: host.clone(),
+            field,
+            server,
+            socket,
             database: crate::config::database(config)?,
             address: crate::config::address(config),
             config: config.clone(),
@@ -93,18 +129,30 @@ impl Connections {
             .await
     }
 
+    /// The connection options with the server's checked addresses: every connection goes to one of them.
+    async fn resolved(&self) -> Result<OptsBuilder> {
+        if self.socket.is_some() {
+            return Ok(self.base.clone());
+        }
+        let (name, port) = &self.server;
+        let addresses = self.host.resolve(self.field, name, *port).await?;
+        let ips: Vec<std::net::IpAddr> = addresses.iter().map(std::net::SocketAddr::ip).collect();
+        Ok(self.base.clone().resolved_ips(Some(ips)))
+    }
+
     /// A first connection, and the options that made it: with `prefer`, TLS when the server offers it and
     /// plain TCP when it says it does not (any other failure is reported, not papered over).
     async fn probe_connection(&self) -> Result<(OptsBuilder, Conn)> {
-        match self.bounded(Conn::new(self.base.clone())).await {
+        let base = self.resolved().await?;
+        match self.bounded(Conn::new(base.clone())).await {
             Err(error)
                 if self.config.tls_mode == TlsMode::Prefer && error.message().contains(NO_TLS_ON_SERVER) =>
             {
-                let plain = self.base.clone().ssl_opts(None::<SslOpts>);
+                let plain = base.ssl_opts(None::<SslOpts>);
                 let conn = self.bounded(Conn::new(plain.clone())).await?;
                 Ok((plain, conn))
             }
-            other => other.map(|conn| (self.base.clone(), conn)),
+            other => other.map(|conn| (base, conn)),
         }
     }
 

@@ -9,7 +9,7 @@ use mysql_async::prelude::Queryable;
 use serde_json::{Map, Value};
 use tributary_core::{
     Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
-    ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
+    HostAccess, ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
 };
 use tributary_sql::operations::{
     self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
@@ -31,10 +31,16 @@ pub struct MysqlConnector {
 }
 
 impl MysqlConnector {
-    /// Builds the connector. Nothing connects until the first call; use [`Connector::check`] to test the
-    /// connection.
+    /// Builds the connector, free to reach any host (a service's own configuration). Nothing connects
+    /// until the first call; use [`Connector::check`] to test the connection.
     pub fn new(config: MysqlConfig) -> Result<MysqlConnector> {
-        let connections = Connections::new(&config)?;
+        MysqlConnector::with_host(config, &HostAccess::unrestricted())
+    }
+
+    /// Builds the connector reaching the server only through `host`: the server's name is resolved and
+    /// checked by it when the pool is created, and every connection goes to a checked address.
+    pub fn with_host(config: MysqlConfig, host: &HostAccess) -> Result<MysqlConnector> {
+        let connections = Connections::new(&config, host)?;
         let operations = sql_ops::specs(&format!(
             "MySQL database `{}` at {}",
             connections.database(),
@@ -244,7 +250,10 @@ impl ConnectorFactory for MysqlFactory {
         config::spec()
     }
 
-    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
-        Ok(Arc::new(MysqlConnector::new(MysqlConfig::from_values(&config)?)?))
+    async fn build(&self, config: ConfigValues, host: &HostAccess) -> Result<Arc<dyn Connector>> {
+        Ok(Arc::new(MysqlConnector::with_host(
+            MysqlConfig::from_values(&config)?,
+            host,
+        )?))
     }
 }

@@ -10,7 +10,7 @@ use http::Method;
 use object_store::list::PaginatedListOptions;
 use serde_json::json;
 use tributary_core::{
-    Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
+    Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error, HostAccess,
     OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo, Truncation, TruncationReason,
     WriteSummary,
 };
@@ -31,10 +31,16 @@ pub struct ObjectStoreConnector {
 }
 
 impl ObjectStoreConnector {
-    /// Builds the connector. Nothing is contacted until the first call; use [`Connector::check`] to test
-    /// the settings.
+    /// Builds the connector, free to reach any host and folder (a service's own configuration). Nothing is
+    /// contacted until the first call; use [`Connector::check`] to test the settings.
     pub fn new(config: ObjectStoreConfig) -> Result<ObjectStoreConnector> {
-        let store = Store::build(&config)?;
+        ObjectStoreConnector::with_host(config, &HostAccess::unrestricted())
+    }
+
+    /// Builds the connector reaching the store only through `host`: the folder, endpoints, credentials
+    /// and plain HTTP are checked now, and every host it connects to when it connects.
+    pub fn with_host(config: ObjectStoreConfig, host: &HostAccess) -> Result<ObjectStoreConnector> {
+        let store = Store::build(&config, host)?;
         let bucket = config.bucket_name();
         Ok(ObjectStoreConnector {
             operations: operations::specs(&bucket),
@@ -123,8 +129,8 @@ impl ObjectStoreConnector {
         if self.config.provider == Provider::S3 {
             info = info.with_detail("region", self.config.region.clone());
         }
-        if let Some(root) = &self.store.local_root {
-            info = info.with_detail("folder", root.display().to_string());
+        if let Some(folder) = &self.store.local {
+            info = info.with_detail("folder", folder.root().display().to_string());
         }
         Ok(info)
     }
@@ -249,9 +255,10 @@ impl ConnectorFactory for ObjectStoreFactory {
         config::spec()
     }
 
-    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
-        Ok(Arc::new(ObjectStoreConnector::new(
+    async fn build(&self, config: ConfigValues, host: &HostAccess) -> Result<Arc<dyn Connector>> {
+        Ok(Arc::new(ObjectStoreConnector::with_host(
             ObjectStoreConfig::from_values(&config)?,
+            host,
         )?))
     }
 }

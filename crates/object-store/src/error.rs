@@ -34,6 +34,10 @@ pub(crate) struct Context<'a> {
 
 /// Maps an object_store error.
 pub(crate) fn from_store(error: object_store::Error, context: Context<'_>) -> Error {
+    // The host policy refused a URL or an address while the request was made: say that, as it said it.
+    if let Some(refusal) = Error::find_in(&error) {
+        return refusal;
+    }
     let detail = chain_text(&error);
     let bucket = context.bucket;
     let target = context.key.map_or_else(

@@ -133,11 +133,15 @@ async fn a_server_that_never_answers_times_out_within_the_bound() {
 async fn plain_http_needs_allow_http() {
     let server = shared();
     let bucket = server.create_bucket().unwrap();
-    let store = build(&config_for(server, &bucket, json!({"allow_http": false})));
-    let report = store.check().await;
-    let error = report.error.expect("http:// without allow_http is refused");
-    assert_eq!(error.kind, ErrorKind::InvalidConfig, "{error:?}");
-    assert!(error.hint.contains("allow_http"));
+    let values = tributary_object_store::config::spec()
+        .validate(&config_for(server, &bucket, json!({"allow_http": false})))
+        .unwrap();
+    let config = tributary_object_store::ObjectStoreConfig::from_values(&values).unwrap();
+    let error = tributary_object_store::ObjectStoreConnector::new(config)
+        .expect_err("http:// without allow_http is refused when the connector is built, before any request");
+    assert_eq!(error.kind(), ErrorKind::InvalidConfig, "{error:?}");
+    assert_eq!(error.fields()[0].field, "endpoint");
+    assert!(error.fields()[0].message.contains("allow_http"), "{error:?}");
 }
 
 #[tokio::test]

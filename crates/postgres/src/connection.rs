@@ -1,48 +1,282 @@
-//! The connection pool: TLS, session settings in the startup packet, connections cleaned before reuse, and
-//! every wait bounded by the connect timeout.
+//! The connection pool: every session opened through the host's [`HostAccess`] (the address checked, then
+//! connected to), TLS, session settings in the startup packet, connections cleaned before reuse, and every
+//! wait bounded by the connect timeout.
+//!
+//! The pool's manager is Tributary's own rather than deadpool-postgres's, because tokio-postgres would
+//! resolve and connect by itself: here every new session, the pool's reconnections included, resolves the
+//! host through [`HostAccess::connect_tcp`] and hands the checked socket to `connect_raw`.
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime, Timeouts};
-use tributary_core::{Error, Result};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::config::PostgresConfig;
+use deadpool::Runtime;
+use deadpool::managed::{self, Metrics, Object as PoolObject, Pool, RecycleError, RecycleResult, Timeouts};
+use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::tls::MakeTlsConnect;
+use tributary_core::{Error, FieldError, HostAccess, Result};
+
+use crate::config::{PostgresConfig, TlsMode};
 use crate::{error, tls};
+
+/// A pooled session.
+pub(crate) type Object = PoolObject<Sessions>;
+
+/// One place the config says the server is, as libpq reads it: a host (and optionally the address to
+/// use for it), or a Unix socket folder.
+#[derive(Debug, Clone)]
+enum Target {
+    Tcp {
+        host: String,
+        address: Option<IpAddr>,
+        port: u16,
+    },
+    Unix {
+        folder: PathBuf,
+        port: u16,
+    },
+}
+
+/// How sessions are encrypted.
+#[derive(Clone)]
+enum Tls {
+    Off,
+    Rustls(tokio_postgres_rustls::MakeRustlsConnect),
+}
+
+/// Why a session could not be opened: the host policy refused it, or the server or network failed.
+#[derive(Debug)]
+pub(crate) enum SessionError {
+    /// Refused before connecting, or a connection error already classified.
+    Tributary(Error),
+    /// The driver's own error.
+    Driver(tokio_postgres::Error),
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionError::Tributary(error) => error.fmt(f),
+            SessionError::Driver(error) => error.fmt(f),
+        }
+    }
+}
+
+/// Opens sessions for the pool.
+pub(crate) struct Sessions {
+    driver: tokio_postgres::Config,
+    targets: Vec<Target>,
+    /// The config field that named the server, for refusals (`host` or `url`).
+    field: &'static str,
+    tls: Tls,
+    host: HostAccess,
+    connect_timeout: Duration,
+}
+
+impl Sessions {
+    async fn open(&self, target: &Target) -> std::result::Result<tokio_postgres::Client, SessionError> {
+        let refused = SessionError::Tributary;
+        match target {
+            Target::Tcp { host, address, port } => {
+                let connect_to = address.map_or_else(|| host.clone(), |address| address.to_string());
+                let stream = self
+                    .host
+                    .connect_tcp(self.field, &connect_to, *port, self.connect_timeout)
+                    .await
+                    .map_err(refused)?;
+                match &self.tls {
+                    Tls::Off => spawn(self.driver.connect_raw(stream, tokio_postgres::NoTls).await),
+                    Tls::Rustls(make) => {
+                        let mut make = make.clone();
+                        let Ok(tls) =
+                            MakeTlsConnect::<tokio::net::TcpStream>::make_tls_connect(&mut make, host);
+                        spawn(self.driver.connect_raw(stream, tls).await)
+                    }
+                }
+            }
+            Target::Unix { folder, port } => {
+                let folder = self.host.unix_socket(self.field, folder).map_err(refused)?;
+                let socket = folder.join(format!(".s.PGSQL.{port}"));
+                let stream =
+                    tokio::time::timeout(self.connect_timeout, tokio::net::UnixStream::connect(&socket))
+                        .await
+                        .map_err(|_| {
+                            refused(Error::new(
+                                tributary_core::ErrorKind::Timeout,
+                                format!(
+                                    "the socket {} did not accept a connection in time",
+                                    socket.display()
+                                ),
+                            ))
+                        })?
+                        .map_err(|e| {
+                            refused(Error::new(
+                                tributary_core::ErrorKind::Unreachable,
+                                format!("the socket {} cannot be reached: {e}", socket.display()),
+                            ))
+                        })?;
+                // TLS is not used over a Unix socket (as libpq does).
+                let mut plain = self.driver.clone();
+                plain.ssl_mode(SslMode::Disable);
+                spawn(plain.connect_raw(stream, tokio_postgres::NoTls).await)
+            }
+        }
+    }
+}
+
+/// Runs a new session's connection on its own task; it ends when the client is dropped.
+fn spawn<S, T>(
+    connected: std::result::Result<
+        (tokio_postgres::Client, tokio_postgres::Connection<S, T>),
+        tokio_postgres::Error,
+    >,
+) -> std::result::Result<tokio_postgres::Client, SessionError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (client, connection) = connected.map_err(SessionError::Driver)?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+impl managed::Manager for Sessions {
+    type Type = tokio_postgres::Client;
+    type Error = SessionError;
+
+    async fn create(&self) -> std::result::Result<tokio_postgres::Client, SessionError> {
+        // libpq's order: each listed server in turn; the last failure is reported.
+        let mut last = None;
+        for target in &self.targets {
+            match self.open(target).await {
+                Ok(client) => return Ok(client),
+                // A refusal is final: trying the next server would hide it.
+                Err(SessionError::Tributary(error))
+                    if error.kind() == tributary_core::ErrorKind::InvalidConfig =>
+                {
+                    return Err(SessionError::Tributary(error));
+                }
+                Err(other) => last = Some(other),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            SessionError::Tributary(Error::invalid_config(vec![FieldError::new(
+                self.field,
+                "names no server",
+            )]))
+        }))
+    }
+
+    async fn recycle(&self, client: &mut tokio_postgres::Client, _: &Metrics) -> RecycleResult<SessionError> {
+        if client.is_closed() {
+            Err(RecycleError::message("the session was closed"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Where the config says the server is, checked as written (literal addresses, Unix sockets) so a refused
+/// target fails at save time.
+fn targets(
+    config: &PostgresConfig,
+    driver: &tokio_postgres::Config,
+    host: &HostAccess,
+) -> Result<(Vec<Target>, &'static str)> {
+    let field = if config.url.is_some() { "url" } else { "host" };
+    let ports = driver.get_ports();
+    let addresses = driver.get_hostaddrs();
+    let mut targets = Vec::new();
+    for (index, listed) in driver.get_hosts().iter().enumerate() {
+        // libpq: one port for all hosts, or one per host.
+        let port = match ports {
+            [] => 5432,
+            [one] => *one,
+            many => many.get(index).copied().unwrap_or(5432),
+        };
+        match listed {
+            Host::Tcp(name) => {
+                let address = addresses.get(index).copied();
+                host.check_host(
+                    field,
+                    &address.map_or_else(|| name.clone(), |address| address.to_string()),
+                )?;
+                targets.push(Target::Tcp {
+                    host: name.clone(),
+                    address,
+                    port,
+                });
+            }
+            Host::Unix(folder) => {
+                host.unix_socket(field, folder)?;
+                targets.push(Target::Unix {
+                    folder: folder.clone(),
+                    port,
+                });
+            }
+        }
+    }
+    if targets.is_empty() {
+        // A URL with only `hostaddr=` names addresses without host names.
+        for (index, address) in addresses.iter().enumerate() {
+            host.check_host(field, &address.to_string())?;
+            let port = ports.get(index).or(ports.first()).copied().unwrap_or(5432);
+            targets.push(Target::Tcp {
+                host: address.to_string(),
+                address: Some(*address),
+                port,
+            });
+        }
+    }
+    if targets.is_empty() {
+        return Err(Error::invalid_config(vec![FieldError::new(
+            field,
+            "names no server",
+        )]));
+    }
+    Ok((targets, field))
+}
 
 /// A pool of sessions to one database.
 pub(crate) struct Connections {
-    pool: Pool,
+    pool: Pool<Sessions>,
     address: String,
     connect_timeout_seconds: u64,
 }
 
 impl Connections {
-    /// Builds the pool without connecting: the first call connects, and `check` reports reachability.
-    pub(crate) fn new(config: &PostgresConfig) -> Result<Connections> {
+    /// Builds the pool without connecting: the first call connects, and `check` reports reachability. What
+    /// `host` refuses as written (a loopback address, a Unix socket for a tenant, TLS off) fails here.
+    pub(crate) fn new(config: &PostgresConfig, host: &HostAccess) -> Result<Connections> {
         let mut driver = crate::config::driver_config(config)?;
-        // Sessions are reset by `Connections::release` right after use (queued behind the ROLLBACK, so it
-        // costs no extra wait); recycling only checks that the connection is still open.
-        let manager_config = ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        };
-        let manager = match tls::client_config(config.tls_mode, config.ca_certificate.as_deref())? {
+        let (targets, field) = targets(config, &driver, host)?;
+        let tls = match tls::client_config(config.tls_mode, config.ca_certificate.as_deref())? {
             None => {
-                driver.ssl_mode(tokio_postgres::config::SslMode::Disable);
-                Manager::from_config(driver, tokio_postgres::NoTls, manager_config)
+                host.check_plaintext("tls_mode", "tls_mode = \"disable\"")?;
+                driver.ssl_mode(SslMode::Disable);
+                Tls::Off
             }
             Some(client) => {
-                let mode = match config.tls_mode {
-                    crate::config::TlsMode::Prefer => tokio_postgres::config::SslMode::Prefer,
-                    _ => tokio_postgres::config::SslMode::Require,
-                };
-                driver.ssl_mode(mode);
-                Manager::from_config(
-                    driver,
-                    tokio_postgres_rustls::MakeRustlsConnect::new(client),
-                    manager_config,
-                )
+                driver.ssl_mode(if config.tls_mode == TlsMode::Prefer {
+                    SslMode::Prefer
+                } else {
+                    SslMode::Require
+                });
+                Tls::Rustls(tokio_postgres_rustls::MakeRustlsConnect::new(client))
             }
         };
+        let sessions = Sessions {
+            driver,
+            targets,
+            field,
+            tls,
+            host: host.clone(),
+            connect_timeout: config.connect_timeout(),
+        };
         let timeout = Some(config.connect_timeout());
-        let pool = Pool::builder(manager)
+        let pool = Pool::builder(sessions)
             .max_size(usize::try_from(config.pool_size).unwrap_or(5))
             .runtime(Runtime::Tokio1)
             .timeouts(Timeouts {
@@ -101,7 +335,11 @@ mod tests {
                 "password": server.password(), "tls_mode": "disable", "pool_size": 1, "statement_timeout_seconds": 7
             }))
             .unwrap();
-        let connections = Connections::new(&PostgresConfig::from_values(&values).unwrap()).unwrap();
+        let connections = Connections::new(
+            &PostgresConfig::from_values(&values).unwrap(),
+            &HostAccess::unrestricted(),
+        )
+        .unwrap();
         let session = connections.get().await.unwrap();
         let pid: i32 = session
             .query_one("SELECT pg_backend_pid()", &[])

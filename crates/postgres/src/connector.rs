@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use tributary_core::{
     Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
-    OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
+    HostAccess, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
 };
 use tributary_sql::operations::{
     self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
@@ -31,10 +31,16 @@ pub struct PostgresConnector {
 }
 
 impl PostgresConnector {
-    /// Builds the connector. Nothing connects until the first call; use [`PostgresConnector::check`] to
-    /// test the connection.
+    /// Builds the connector, free to reach any host (a service's own configuration). Nothing connects
+    /// until the first call; use [`PostgresConnector::check`] to test the connection.
     pub fn new(config: PostgresConfig) -> Result<PostgresConnector> {
-        let connections = Connections::new(&config)?;
+        PostgresConnector::with_host(config, &HostAccess::unrestricted())
+    }
+
+    /// Builds the connector reaching the server only through `host`: every session the pool opens is
+    /// resolved, checked and connected by it.
+    pub fn with_host(config: PostgresConfig, host: &HostAccess) -> Result<PostgresConnector> {
+        let connections = Connections::new(&config, host)?;
         let source = format!("PostgreSQL database at {}", crate::config::address(&config));
         Ok(PostgresConnector {
             operations: sql_ops::specs(&source),
@@ -229,9 +235,10 @@ impl ConnectorFactory for PostgresFactory {
         config::spec()
     }
 
-    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
-        Ok(Arc::new(PostgresConnector::new(PostgresConfig::from_values(
-            &config,
-        )?)?))
+    async fn build(&self, config: ConfigValues, host: &HostAccess) -> Result<Arc<dyn Connector>> {
+        Ok(Arc::new(PostgresConnector::with_host(
+            PostgresConfig::from_values(&config)?,
+            host,
+        )?))
     }
 }

@@ -1,9 +1,11 @@
 //! PostgreSQL and pool errors mapped to Tributary's error kinds, with messages that say what to do and
 //! never carry a secret (server messages name users and objects, never passwords).
 
-use deadpool_postgres::{PoolError, TimeoutType};
+use deadpool::managed::{PoolError, TimeoutType};
 use tokio_postgres::error::SqlState;
 use tributary_core::{Error, ErrorKind};
+
+use crate::connection::SessionError;
 
 /// Maps a driver error; `address` names the server in connection errors.
 pub(crate) fn from_driver(error: &tokio_postgres::Error, address: &str) -> Error {
@@ -81,9 +83,14 @@ fn source_text(error: &tokio_postgres::Error) -> String {
 }
 
 /// Maps a pool error.
-pub(crate) fn from_pool(error: PoolError, address: &str, connect_timeout_seconds: u64) -> Error {
+pub(crate) fn from_pool(
+    error: PoolError<SessionError>,
+    address: &str,
+    connect_timeout_seconds: u64,
+) -> Error {
     match error {
-        PoolError::Backend(error) => from_driver(&error, address),
+        PoolError::Backend(SessionError::Driver(error)) => from_driver(&error, address),
+        PoolError::Backend(SessionError::Tributary(error)) => error,
         PoolError::Timeout(TimeoutType::Create) => Error::new(
             ErrorKind::Timeout,
             format!(

@@ -1,7 +1,9 @@
 //! The registry a host application embeds: connector definitions with encrypted credentials, agents and
 //! their grants, and one governed path for every call an agent makes.
 //!
-//! - [`model`]: definitions, governance settings, agents, grants, audit records.
+//! - [`model`]: definitions (with their [`Origin`]), governance settings, agents, grants, audit records.
+//! - `boundary`: the tenant boundary: the host access of each origin (the operator's
+//!   [`TenantPolicy`](tributary_core::TenantPolicy) for tenants), and secrets that follow their target.
 //! - [`crypto`]: XChaCha20-Poly1305 sealing bound to organization and connector, key ring and rotation.
 //! - [`store`]: the [`store::Store`] trait, with SQLite (embedded default) and PostgreSQL
 //!   (shared) implementations.
@@ -18,7 +20,7 @@
 //! use std::sync::Arc;
 //! use serde_json::json;
 //! use tributary_core::AccessClass;
-//! use tributary_registry::{ConnectorTypes, KeyRing, MasterKey, NewConnector, Registry, SqliteStore};
+//! use tributary_registry::{ConnectorTypes, KeyRing, MasterKey, NewConnector, Origin, Registry, SqliteStore};
 //!
 //! let store = SqliteStore::open(std::path::Path::new("tributary.db")).await?;
 //! let registry = Registry::new(Arc::new(store), KeyRing::new(MasterKey::from_env("TRIBUTARY_MASTER_KEY")?), ConnectorTypes::with_defaults())?;
@@ -28,7 +30,7 @@
 //!         connector_type: "sqlite".into(),
 //!         config: json!({"path": "/var/lib/shop.db"}),
 //!         governance: Default::default(),
-//!     })
+//!     }, Origin::Operator)
 //!     .await?;
 //! registry.put_agent("acme", "support-bot", "Support bot").await?;
 //! registry.grant("acme", "support-bot", &shop.id, [AccessClass::Read].into()).await?;
@@ -36,6 +38,7 @@
 //! # Ok(()) }
 //! ```
 
+mod boundary;
 pub mod crypto;
 pub mod govern;
 pub mod model;
@@ -49,8 +52,8 @@ pub use crypto::{KeyRing, MasterKey};
 pub use govern::limits::CallLimits;
 pub use govern::rate_limit::RateLimiter;
 pub use model::{
-    Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, Outcome, Principal, Status,
-    TokenRecord,
+    Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, Origin, Outcome, Principal,
+    Status, TokenRecord,
 };
 pub use registry::{ADMIN, ConnectorUpdate, ConnectorView, NewConnector, Registry};
 pub use store::{PostgresStore, SqliteStore, Store};

@@ -21,6 +21,29 @@ pub enum Status {
     Disabled,
 }
 
+/// Who declared a connector, which decides what it may reach on the host (see the crate's `boundary`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The operator: the configuration file, the host's own code, the embedded demo. Bound only by the
+    /// protected paths.
+    Operator,
+    /// An organization's admin, through the REST API or the console: bound by the operator's tenant
+    /// policy. Definitions stored before origins were recorded count as tenants'.
+    #[default]
+    Tenant,
+}
+
+impl Origin {
+    /// The name stored and shown (`operator`, `tenant`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Operator => "operator",
+            Origin::Tenant => "tenant",
+        }
+    }
+}
+
 /// The governance settings of a connector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -86,6 +109,9 @@ pub struct ConnectorDefinition {
     pub connector_type: String,
     /// Connected, error or disabled.
     pub status: Status,
+    /// Who declared it: the operator or a tenant.
+    #[serde(default)]
+    pub origin: Origin,
     /// The encrypted config.
     pub config: Sealed,
     /// Policy settings.

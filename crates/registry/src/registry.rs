@@ -9,12 +9,14 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
+use tributary_core::host::Resolve;
 use tributary_core::{
-    AccessClass, CheckReport, CheckStatus, Connector, ConnectorSpec, Error, ErrorKind, OperationRequest,
-    Output, Result,
+    AccessClass, CheckReport, CheckStatus, Connector, ConnectorSpec, Error, ErrorKind, HostAccess,
+    OperationRequest, Output, ProtectedPaths, Result, TenantPolicy,
 };
 use tributary_mask::{FieldTypes, MaskPolicy, MaskReport, Masker};
 
+use crate::boundary::{self, Boundary};
 use crate::crypto::{KeyRing, MasterKey};
 use crate::govern::audit;
 use crate::govern::authorize::authorize;
@@ -23,7 +25,7 @@ use crate::govern::limits::{self, CallLimits};
 use crate::govern::rate_limit::RateLimiter;
 use crate::govern::retry::read_with_retry;
 use crate::model::{
-    Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, LastTest, Outcome, Status,
+    Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, LastTest, Origin, Outcome, Status,
 };
 use crate::store::Store;
 use crate::tools::{self, Tool, ToolResult};
@@ -71,6 +73,8 @@ pub struct ConnectorView {
     pub connector_type: String,
     /// Connected, error or disabled.
     pub status: Status,
+    /// Who declared it: the operator (configuration file, host code) or a tenant (API, console).
+    pub origin: Origin,
     /// The config, secrets redacted.
     pub config: Map<String, Value>,
     /// Policy settings.
@@ -83,6 +87,10 @@ pub struct ConnectorView {
     pub last_test: Option<LastTest>,
     /// The agents granted this connector.
     pub grants: Vec<Grant>,
+    /// Set by an update only: the stored secrets it removed because it changed where the connector
+    /// connects (they must be entered again for the new target).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_secrets: Vec<String>,
 }
 
 struct Live {
@@ -101,6 +109,7 @@ pub struct Registry {
     cache: ResultCache,
     masker: Masker,
     limits: CallLimits,
+    boundary: Boundary,
 }
 
 impl std::fmt::Debug for Registry {
@@ -108,6 +117,7 @@ impl std::fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field("types", &self.types)
             .field("limiter", &self.limiter)
+            .field("boundary", &self.boundary)
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +136,33 @@ fn not_found(what: &str, id: &str) -> Error {
     Error::not_found(format!("no {what} `{id}` in this organization"))
 }
 
+/// A validation error after an update dropped secrets: the missing secret's field says why it is missing.
+fn explain_dropped(error: Error, dropped: &[String]) -> Error {
+    if dropped.is_empty() {
+        return error;
+    }
+    let note = format!(
+        "the connector's target changed, so its stored {} {} removed; enter {} again",
+        dropped.join(", "),
+        if dropped.len() == 1 { "was" } else { "were" },
+        if dropped.len() == 1 { "it" } else { "them" },
+    );
+    let fields = error
+        .fields()
+        .iter()
+        .map(|field| {
+            if dropped.contains(&field.field) {
+                tributary_core::FieldError::new(&field.field, format!("{} ({note})", field.message))
+            } else {
+                field.clone()
+            }
+        })
+        .collect();
+    Error::new(error.kind(), error.message().to_owned())
+        .with_hint(format!("{}; {note}", error.hint()))
+        .with_fields(fields)
+}
+
 fn check_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
         let message = "a connector name is 1 to 100 printable characters";
@@ -138,10 +175,18 @@ fn check_name(name: &str) -> Result<()> {
 
 impl Registry {
     /// A registry over `store`, sealing configs with `keys`, able to build the connectors of `types`.
-    /// Rate limits are kept in process, PII is masked with the default policy, and calls are capped at
-    /// 1000 rows and 1 MiB; the `with_*` methods change that.
+    /// Rate limits are kept in process, PII is masked with the default policy, calls are capped at 1000
+    /// rows and 1 MiB, tenants' connectors are bound by the default [`TenantPolicy`] (no host files, no
+    /// loopback, link-local or private addresses, no plain text, no host identity), and the store's own
+    /// files are protected from every connector; the `with_*` methods change that.
     pub fn new(store: Arc<dyn Store>, keys: KeyRing, types: ConnectorTypes) -> Result<Registry> {
+        let mut protected = ProtectedPaths::new();
+        for file in store.files() {
+            protected.add(file);
+        }
+        let boundary = Boundary::new(protected)?;
         Ok(Registry {
+            boundary,
             store,
             keys: RwLock::new(keys),
             types,
@@ -171,6 +216,38 @@ impl Registry {
     pub fn with_limits(mut self, limits: CallLimits) -> Registry {
         self.limits = limits;
         self
+    }
+
+    /// Binds tenants' connectors by `policy` (the operator's `[security.tenants]`). Fails when an allowed
+    /// root does not exist or a pattern is malformed.
+    pub fn with_tenant_policy(mut self, policy: TenantPolicy) -> Result<Registry> {
+        self.boundary = self.boundary.with_policy(policy)?;
+        Ok(self)
+    }
+
+    /// Protects `paths` from every connector, whoever declared it: the host's master key file and its
+    /// configuration file, say (the store's own files are protected already).
+    pub fn with_protected_paths(mut self, paths: &ProtectedPaths) -> Result<Registry> {
+        self.boundary = self.boundary.protecting(paths)?;
+        Ok(self)
+    }
+
+    /// Resolves connectors' host names with `resolver` (the system's by default); every address it
+    /// returns is still checked.
+    pub fn with_resolver(mut self, resolver: Arc<dyn Resolve>) -> Result<Registry> {
+        self.boundary = self.boundary.resolving_with(resolver)?;
+        Ok(self)
+    }
+
+    /// What connectors of `origin` may reach on the host, for a host's own HTTP calls on their behalf (the
+    /// console's OAuth code exchange with a tenant's login host).
+    pub fn host_access(&self, origin: Origin) -> &HostAccess {
+        self.boundary.access(origin)
+    }
+
+    /// The tenant policy in force.
+    pub fn tenant_policy(&self) -> &TenantPolicy {
+        self.boundary.policy()
     }
 
     /// The store, for the registry's own modules.
@@ -210,12 +287,19 @@ impl Registry {
         Ok(self.types.factory(connector_type)?.spec())
     }
 
-    /// Validates a config against its type's form, then builds a connector from it (without contacting
-    /// anything), so the type's own cross-field checks run at save time rather than at first use.
-    async fn validate(&self, connector_type: &str, config: &Value) -> Result<tributary_core::ConfigValues> {
+    /// Validates a config against its type's form, then builds a connector from it under `origin`'s host
+    /// access (without contacting anything or creating anything), so the type's own cross-field checks and
+    /// the host policy run at save time rather than at first use.
+    async fn validate(
+        &self,
+        connector_type: &str,
+        config: &Value,
+        origin: Origin,
+    ) -> Result<tributary_core::ConfigValues> {
         let (factory, values, secrets) = self.validated(connector_type, config)?;
+        let host = self.boundary.access(origin).without_side_effects();
         factory
-            .build(values.clone())
+            .build(values.clone(), &host)
             .await
             .map_err(|error| error.redact(&secrets))?;
         Ok(values)
@@ -251,11 +335,18 @@ impl Registry {
         Ok(())
     }
 
-    /// Creates a connector: validates its config against its type's form, seals it, stores it.
-    pub async fn create_connector(&self, organization: &str, new: NewConnector) -> Result<ConnectorView> {
+    /// Creates a connector declared by `origin`: validates its config against its type's form and the
+    /// origin's host access, seals it, stores it. The REST API and the console create as
+    /// [`Origin::Tenant`]; a configuration file or the host's own code as [`Origin::Operator`].
+    pub async fn create_connector(
+        &self,
+        organization: &str,
+        new: NewConnector,
+        origin: Origin,
+    ) -> Result<ConnectorView> {
         check_name(&new.name)?;
         Registry::check_governance(&new.governance)?;
-        let values = self.validate(&new.connector_type, &new.config).await?;
+        let values = self.validate(&new.connector_type, &new.config, origin).await?;
         let id = new_id("con")?;
         let now = Utc::now();
         let definition = ConnectorDefinition {
@@ -265,6 +356,7 @@ impl Registry {
             name: new.name,
             connector_type: new.connector_type,
             status: Status::Connected,
+            origin,
             governance: new.governance,
             created_at: now,
             updated_at: now,
@@ -304,12 +396,14 @@ impl Registry {
             name: definition.name,
             connector_type: definition.connector_type,
             status: definition.status,
+            origin: definition.origin,
             config,
             governance: definition.governance,
             created_at: definition.created_at,
             updated_at: definition.updated_at,
             last_test: definition.last_test,
             grants,
+            dropped_secrets: Vec::new(),
         })
     }
 
@@ -337,32 +431,67 @@ impl Registry {
         Ok(views)
     }
 
-    /// Changes a connector. Its live connection is rebuilt on next use.
+    /// Changes a connector on behalf of `origin`. Its live connection is rebuilt on next use.
+    ///
+    /// - A tenant cannot rename or reconfigure a connector the operator declared: its settings live in the
+    ///   configuration file. An operator's update makes the connector the operator's.
+    /// - Secrets follow their target: a change of where the connector connects or how it verifies the peer
+    ///   drops every stored secret the update does not send again; the view's `dropped_secrets` names them.
     pub async fn update_connector(
         &self,
         organization: &str,
         id: &str,
         update: ConnectorUpdate,
+        origin: Origin,
     ) -> Result<ConnectorView> {
         let mut definition = self.definition(organization, id).await?;
+        if origin == Origin::Tenant
+            && definition.origin == Origin::Operator
+            && (update.name.is_some() || update.config.is_some())
+        {
+            return Err(Error::permission_denied(format!(
+                "connector `{}` is declared by the server's operator; its name and settings are changed in the configuration file",
+                definition.name
+            ))
+            .with_hint("ask the operator to change it, or create a connector of your own"));
+        }
+        if origin == Origin::Operator {
+            definition.origin = Origin::Operator;
+        }
         if let Some(name) = update.name {
             check_name(&name)?;
             definition.name = name;
         }
+        let mut dropped_secrets = Vec::new();
         if let Some(changes) = update.config {
             let Value::Object(changes) = changes else {
                 return Err(Error::invalid_input("config must be an object of fields"));
             };
-            let mut values = self.open(&definition)?;
-            for (field, value) in changes {
+            let before = self.open(&definition)?;
+            let mut merged = before.clone();
+            for (field, value) in &changes {
                 let keeps_secret = value.as_object().is_some_and(|object| object.contains_key("set"));
                 if !keeps_secret {
-                    values.insert(field, value);
+                    merged.insert(field.clone(), value.clone());
                 }
             }
+            let spec = self.spec(&definition.connector_type)?;
+            // Compare the targets as the form reads them (defaults, "5432" as 5432); a config that does not
+            // validate fails below with its own field errors.
+            if let Ok((_, after, _)) =
+                self.validated(&definition.connector_type, &Value::Object(merged.clone()))
+            {
+                dropped_secrets =
+                    boundary::drop_moved_secrets(&spec, &before, after.expose(), &changes, &mut merged);
+            }
             let values = self
-                .validate(&definition.connector_type, &Value::Object(values))
-                .await?;
+                .validate(
+                    &definition.connector_type,
+                    &Value::Object(merged),
+                    definition.origin,
+                )
+                .await
+                .map_err(|error| explain_dropped(error, &dropped_secrets))?;
             definition.config = self.seal(organization, id, values.expose())?;
         }
         if let Some(governance) = update.governance {
@@ -375,7 +504,9 @@ impl Registry {
         definition.updated_at = Utc::now();
         self.store.put_connector(&definition).await?;
         self.cache.invalidate(id);
-        self.view(definition).await
+        let mut view = self.view(definition).await?;
+        view.dropped_secrets = dropped_secrets;
+        Ok(view)
     }
 
     /// Deletes a connector and its grants.
@@ -519,7 +650,7 @@ impl Registry {
         let config = Value::Object(self.open(definition)?);
         let (factory, values, secrets) = self.validated(&definition.connector_type, &config)?;
         let connector = factory
-            .build(values)
+            .build(values, self.boundary.access(definition.origin))
             .await
             .map_err(|error| error.redact(&secrets))?;
         Ok(Live {
@@ -574,10 +705,18 @@ impl Registry {
         Ok(report)
     }
 
-    /// Tests a config that is not saved yet (a wizard's "Test connection" step).
-    pub async fn test_config(&self, connector_type: &str, config: &Value) -> Result<CheckReport> {
+    /// Tests a config that is not saved yet (a wizard's "Test connection" step), as `origin` would save
+    /// it. Nothing is created on the host (a SQLite file to be created is reported, not made), and a target
+    /// the host policy refuses is refused before any socket opens.
+    pub async fn test_config(
+        &self,
+        connector_type: &str,
+        config: &Value,
+        origin: Origin,
+    ) -> Result<CheckReport> {
         let (factory, values, secrets) = self.validated(connector_type, config)?;
-        Ok(match factory.build(values).await {
+        let host = self.boundary.access(origin).without_side_effects();
+        Ok(match factory.build(values, &host).await {
             Ok(connector) => {
                 let mut report = connector.check().await;
                 if let Some(error) = report.error.as_mut() {

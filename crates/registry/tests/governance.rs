@@ -11,8 +11,8 @@ use common::{governance, host, sqlite_connector};
 use serde_json::json;
 use tributary_core::{AccessClass::*, ErrorKind};
 use tributary_registry::{
-    AuditQuery, ConnectorTypes, Governance, KeyRing, MasterKey, Outcome, RateLimiter, Registry, SqliteStore,
-    Store,
+    AuditQuery, ConnectorTypes, Governance, KeyRing, MasterKey, Origin, Outcome, RateLimiter, Registry,
+    SqliteStore, Store,
 };
 
 fn limited(per_minute: u32) -> Governance {
@@ -93,6 +93,7 @@ async fn two_registries_share_one_limit_through_redis() {
                 config: json!({"path": db.display().to_string()}),
                 governance: limited(6),
             },
+            Origin::Operator,
         )
         .await
         .unwrap();

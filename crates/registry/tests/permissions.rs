@@ -8,7 +8,7 @@ mod common;
 use common::{governance, host, rows, sqlite_connector};
 use serde_json::json;
 use tributary_core::{AccessClass::*, ErrorKind};
-use tributary_registry::{ConnectorUpdate, NewConnector, Status};
+use tributary_registry::{ConnectorUpdate, NewConnector, Origin, Status};
 
 #[tokio::test]
 async fn the_matrix_of_organizations_agents_operations_and_objects() {
@@ -177,6 +177,7 @@ async fn the_matrix_of_organizations_agents_operations_and_objects() {
             status: Some(Status::Disabled),
             ..Default::default()
         },
+        Origin::Operator,
     )
     .await
     .unwrap();
@@ -209,6 +210,7 @@ async fn a_postgresql_connector_governed_the_same_way() {
                                "password": server.password(), "tls_mode": "disable"}),
                 governance: governance(&[Read], Some(&["public.customers"])),
             },
+            Origin::Operator,
         )
         .await
         .unwrap();

@@ -8,7 +8,7 @@ mod common;
 use common::{governance, host, sqlite_connector};
 use serde_json::json;
 use tributary_core::{AccessClass::*, ErrorKind};
-use tributary_registry::{AuditQuery, ConnectorUpdate, MasterKey, NewConnector};
+use tributary_registry::{AuditQuery, ConnectorUpdate, MasterKey, NewConnector, Origin};
 
 #[tokio::test]
 async fn a_planted_secret_appears_nowhere() {
@@ -52,6 +52,7 @@ async fn a_planted_secret_appears_nowhere() {
                     config: config.clone(),
                     governance: governance(&[Read], None),
                 },
+                Origin::Operator,
             )
             .await
             .unwrap();
@@ -61,7 +62,12 @@ async fn a_planted_secret_appears_nowhere() {
         assert!(!report.is_connected(), "{name} has nothing to connect to");
         shown.push_str(&serde_json::to_string(&report).unwrap());
         shown.push_str(
-            &serde_json::to_string(&r.test_config(connector_type, &config).await.unwrap()).unwrap(),
+            &serde_json::to_string(
+                &r.test_config(connector_type, &config, Origin::Operator)
+                    .await
+                    .unwrap(),
+            )
+            .unwrap(),
         );
         r.grant("acme", "bot", &view.id, [Read].into()).await.unwrap();
     }
@@ -129,6 +135,7 @@ async fn updates_keep_secrets_the_reads_did_not_show() {
                 config: Some(json!({"max_rows": 500})),
                 ..Default::default()
             },
+            Origin::Operator,
         )
         .await
         .unwrap();
@@ -142,6 +149,7 @@ async fn updates_keep_secrets_the_reads_did_not_show() {
                 config: Some(json!({"max_rows": "many"})),
                 ..Default::default()
             },
+            Origin::Operator,
         )
         .await
         .unwrap_err();

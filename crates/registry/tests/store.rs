@@ -19,6 +19,7 @@ fn definition(id: &str, organization: &str, name: &str) -> ConnectorDefinition {
         name: name.into(),
         connector_type: "sqlite".into(),
         status: Status::Connected,
+        origin: tributary_registry::Origin::Operator,
         config: Sealed {
             key_id: "k".into(),
             nonce: "n".into(),

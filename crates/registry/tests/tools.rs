@@ -12,13 +12,14 @@ use common::{governance, host, sqlite_connector};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
+use tributary_core::HostAccess;
 use tributary_core::spec::ConnectorSpec;
 use tributary_core::{
     AccessClass::*, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, Data, Error, ErrorKind,
     OperationRequest, OperationSpec, Output, Plan, Result, WriteSummary, parse_params,
 };
 use tributary_registry::{
-    CallLimits, ConnectorTypes, KeyRing, MasterKey, NewConnector, Registry, SqliteStore,
+    CallLimits, ConnectorTypes, KeyRing, MasterKey, NewConnector, Origin, Registry, SqliteStore,
 };
 
 #[tokio::test]
@@ -86,6 +87,7 @@ async fn results_are_capped_in_rows_and_bytes() {
                 config: json!({"path": db.display().to_string()}),
                 governance: governance(&[Read], None),
             },
+            Origin::Operator,
         )
         .await
         .unwrap();
@@ -157,7 +159,7 @@ impl ConnectorFactory for FlakyFactory {
     fn spec(&self) -> ConnectorSpec {
         ConnectorSpec::new("flaky", "Flaky", "Fails twice, then works.")
     }
-    async fn build(&self, _config: ConfigValues) -> Result<Arc<dyn Connector>> {
+    async fn build(&self, _config: ConfigValues, _host: &HostAccess) -> Result<Arc<dyn Connector>> {
         Ok(Arc::new(Flaky {
             attempts: self.0.clone(),
             operations: vec![
@@ -184,6 +186,7 @@ async fn reads_are_retried_and_writes_are_not() {
                 config: json!({}),
                 governance: governance(&[Read, Write], None),
             },
+            Origin::Operator,
         )
         .await
         .unwrap()
@@ -212,7 +215,11 @@ async fn an_unsaved_config_can_be_tested() {
     common::shop_database(&db);
     let ok = host
         .registry
-        .test_config("sqlite", &json!({"path": db.display().to_string()}))
+        .test_config(
+            "sqlite",
+            &json!({"path": db.display().to_string()}),
+            Origin::Operator,
+        )
         .await
         .unwrap();
     assert!(ok.is_connected(), "{ok:?}");
@@ -221,14 +228,24 @@ async fn an_unsaved_config_can_be_tested() {
         .test_config(
             "sqlite",
             &json!({"path": dir.path().join("nope.db").display().to_string()}),
+            Origin::Operator,
         )
         .await
         .unwrap();
     assert_eq!(missing.error.unwrap().kind, ErrorKind::NotFound);
-    let invalid = host.registry.test_config("sqlite", &json!({})).await.unwrap_err();
+    let invalid = host
+        .registry
+        .test_config("sqlite", &json!({}), Origin::Operator)
+        .await
+        .unwrap_err();
     assert_eq!(invalid.kind(), ErrorKind::InvalidConfig);
     assert_eq!(invalid.fields()[0].field, "path");
-    assert!(host.registry.test_config("oracle", &json!({})).await.is_err());
+    assert!(
+        host.registry
+            .test_config("oracle", &json!({}), Origin::Operator)
+            .await
+            .is_err()
+    );
     assert!(
         host.registry.connectors("acme").await.unwrap().is_empty(),
         "nothing was saved"

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use tributary_core::{Error, Result};
+use tributary_core::{Error, HostAccess, Result};
+use tributary_http::{HttpClient, HttpOptions};
 
 use crate::auth::{AccessToken, TokenSource};
 use crate::config::SalesforceConfig;
@@ -32,20 +33,29 @@ pub(crate) struct Answer {
 
 pub(crate) struct Session {
     config: Arc<SalesforceConfig>,
-    http: reqwest::Client,
+    http: HttpClient,
     tokens: TokenSource,
     usage: Mutex<Option<ApiUsage>>,
     secrets: Vec<String>,
 }
 
 impl Session {
-    pub(crate) fn new(config: Arc<SalesforceConfig>) -> Result<Session> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout())
-            .timeout(std::time::Duration::from_secs(config.request_timeout_seconds))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|error| Error::internal(format!("could not build the HTTP client: {error}")))?;
+    /// The session's HTTP client reaches Salesforce only through `host`: the login host is checked now, as
+    /// written, and every host (the instance too) by its addresses when connected to.
+    pub(crate) fn new(config: Arc<SalesforceConfig>, host: &HostAccess) -> Result<Session> {
+        let http = HttpClient::new(
+            host,
+            HttpOptions::new("login_host", config.connect_timeout())
+                .timeout(std::time::Duration::from_secs(config.request_timeout_seconds))
+                .allow_http(config.allow_http),
+        )?;
+        let login = reqwest::Url::parse(&config.login_host).map_err(|_| {
+            Error::invalid_config(vec![tributary_core::FieldError::new(
+                "login_host",
+                "must be a URL such as https://login.salesforce.com",
+            )])
+        })?;
+        http.check_url(&login)?;
         Ok(Session {
             tokens: TokenSource::new(config.clone(), http.clone()),
             secrets: config.secrets(),
@@ -56,7 +66,7 @@ impl Session {
     }
 
     /// The HTTP client, for the web-server flow.
-    pub(crate) fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &HttpClient {
         &self.http
     }
 
@@ -100,6 +110,7 @@ impl Session {
             .map_err(|error| error.redact(&self.secrets))?;
             let mut request = self
                 .http
+                .reqwest()
                 .request(method.clone(), format!("{}{path}", token.instance_url))
                 .bearer_auth(token.token.expose())
                 .header("Sforce-Query-Options", "batchSize=2000");
@@ -109,10 +120,14 @@ impl Session {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request
-                .send()
-                .await
+            let request = request
+                .build()
                 .map_err(|error| error::from_transport(&error, path))?;
+            let response = self
+                .http
+                .send(request)
+                .await
+                .map_err(|error| error::from_send(error, path))?;
             self.record_usage(response.headers());
             let status = response.status();
             let body: Value = if status == StatusCode::NO_CONTENT {

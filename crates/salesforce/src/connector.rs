@@ -8,7 +8,8 @@ use reqwest::Method;
 use serde_json::{Map, Value};
 use tributary_core::{
     Access, AccessClass, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec,
-    Data, Error, ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo, parse_params,
+    Data, Error, HostAccess, ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
+    parse_params,
 };
 
 use crate::config::{self, CONNECTOR_TYPE, SalesforceConfig};
@@ -30,12 +31,18 @@ pub struct SalesforceConnector {
 }
 
 impl SalesforceConnector {
-    /// Builds the connector. Nothing is contacted until the first call; use [`Connector::check`] to test
-    /// the credentials.
+    /// Builds the connector, free to reach any host (a service's own configuration). Nothing is contacted
+    /// until the first call; use [`Connector::check`] to test the credentials.
     pub fn new(config: SalesforceConfig) -> Result<SalesforceConnector> {
+        SalesforceConnector::with_host(config, &HostAccess::unrestricted())
+    }
+
+    /// Builds the connector reaching Salesforce only through `host`: the login host is checked now, and
+    /// every host it connects to (the instance the token endpoint names included) when it connects.
+    pub fn with_host(config: SalesforceConfig, host: &HostAccess) -> Result<SalesforceConnector> {
         let config = Arc::new(config);
         Ok(SalesforceConnector {
-            session: Session::new(config.clone())?,
+            session: Session::new(config.clone(), host)?,
             describer: Describer::new(config.describe_ttl()),
             operations: operations::specs(),
             config,
@@ -131,8 +138,8 @@ impl SalesforceConnector {
         self.session.tokens_obtained()
     }
 
-    /// The HTTP client, for running the web-server flow with the same settings.
-    pub fn http_client(&self) -> &reqwest::Client {
+    /// The HTTP client, for running the web-server flow with the same settings and host policy.
+    pub fn http_client(&self) -> &tributary_http::HttpClient {
         self.session.http()
     }
 
@@ -381,9 +388,10 @@ impl ConnectorFactory for SalesforceFactory {
         config::spec()
     }
 
-    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
-        Ok(Arc::new(SalesforceConnector::new(
+    async fn build(&self, config: ConfigValues, host: &HostAccess) -> Result<Arc<dyn Connector>> {
+        Ok(Arc::new(SalesforceConnector::with_host(
             SalesforceConfig::from_values(&config)?,
+            host,
         )?))
     }
 }

@@ -111,6 +111,14 @@ pub(crate) fn from_oauth(status: u16, body: &Value) -> Error {
 }
 
 /// Maps a transport failure (no HTTP answer).
+/// Maps a failed send: a refusal of the host policy as it is, a transport failure as below.
+pub(crate) fn from_send(error: tributary_http::SendError, what: &str) -> Error {
+    match error {
+        tributary_http::SendError::Refused(refusal) => refusal,
+        tributary_http::SendError::Transport(error) => from_transport(&error, what),
+    }
+}
+
 pub(crate) fn from_transport(error: &reqwest::Error, what: &str) -> Error {
     if error.is_timeout() {
         Error::new(

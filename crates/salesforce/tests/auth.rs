@@ -101,6 +101,12 @@ async fn the_web_server_flow_with_pkce_yields_a_working_refresh_token() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // The browser follows the authorize redirect; the server side trades the code through the guarded client.
+    let guarded = tributary_http::HttpClient::new(
+        &tributary_core::HostAccess::unrestricted(),
+        tributary_http::HttpOptions::new("login_host", std::time::Duration::from_secs(5)).allow_http(true),
+    )
+    .unwrap();
 
     let request =
         AuthorizationRequest::new(server.url(), client_id, redirect, Some("api refresh_token")).unwrap();
@@ -109,7 +115,7 @@ async fn the_web_server_flow_with_pkce_yields_a_working_refresh_token() {
     assert_eq!(state, request.state);
     let secret = tributary_core::Secret::new(server.credentials().client_secret.clone());
     let tokens = request
-        .exchange(&http, &code, &state, Some(&secret))
+        .exchange(&guarded, &code, &state, Some(&secret))
         .await
         .unwrap();
     let shown = format!("{tokens:?}");
@@ -136,13 +142,13 @@ async fn the_web_server_flow_with_pkce_yields_a_working_refresh_token() {
     let second = AuthorizationRequest::new(server.url(), client_id, redirect, None).unwrap();
     let (code, _) = follow(&http, &first.url).await;
     let error = second
-        .exchange(&http, &code, &second.state, Some(&secret))
+        .exchange(&guarded, &code, &second.state, Some(&secret))
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Authentication);
     assert!(error.message().contains("invalid code verifier"));
     let error = first
-        .exchange(&http, &code, "forged", Some(&secret))
+        .exchange(&guarded, &code, "forged", Some(&secret))
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::PermissionDenied);

@@ -193,3 +193,76 @@ async fn no_token_or_secret_appears_in_errors_or_debug_output() {
     let key_line = c.private_key_pem.lines().nth(1).unwrap();
     assert!(!shown.contains(key_line), "the private key leaked");
 }
+
+#[tokio::test]
+async fn a_token_response_that_names_another_host_is_refused_before_anything_goes_there() {
+    let server = server().await;
+    let elsewhere = tributary_testkit::network::Recorder::on("127.0.0.2".parse().unwrap(), Vec::new())
+        .await
+        .unwrap();
+    for instance in [
+        format!("http://127.0.0.2:{}", elsewhere.port()),
+        "https://evil.example.net".to_owned(),
+    ] {
+        server.set_instance_url(Some(&instance));
+        let org = connector(&server, json!({}));
+        let report = org.check().await;
+        let error = report.error.expect("the sign-in is refused");
+        assert_eq!(error.kind, ErrorKind::Authentication, "{instance}: {error:?}");
+        assert!(error.message.contains("not a Salesforce domain"), "{error:?}");
+        let error = call(&org, "soql_query", json!({"soql": "SELECT Id FROM Account"}))
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Authentication);
+    }
+    assert_eq!(
+        elsewhere.accepted(),
+        0,
+        "no request, bearer token included, went to the other host"
+    );
+    server.set_instance_url(None);
+    assert!(connector(&server, json!({})).check().await.is_connected());
+}
+
+#[tokio::test]
+async fn a_tenant_connector_reaches_no_loopback_login_host_and_no_plain_http() {
+    use tributary_core::{HostAccess, ProtectedPaths, TenantPolicy};
+    use tributary_salesforce::{SalesforceConfig, SalesforceConnector, config};
+
+    let server = server().await;
+    let values = config::spec()
+        .validate(&config_for(&server, "password", json!({})))
+        .unwrap();
+    let strict = HostAccess::tenant(&TenantPolicy::default(), ProtectedPaths::new()).unwrap();
+    let error = SalesforceConnector::with_host(SalesforceConfig::from_values(&values).unwrap(), &strict)
+        .expect_err("plain http is refused to tenants");
+    assert_eq!(error.kind(), ErrorKind::InvalidConfig);
+    assert_eq!(error.fields()[0].field, "allow_http");
+    let plaintext = HostAccess::tenant(
+        &TenantPolicy {
+            allow_plaintext: true,
+            ..TenantPolicy::default()
+        },
+        ProtectedPaths::new(),
+    )
+    .unwrap();
+    let error = SalesforceConnector::with_host(SalesforceConfig::from_values(&values).unwrap(), &plaintext)
+        .expect_err("a loopback login host is refused to tenants");
+    assert_eq!(error.fields()[0].field, "login_host");
+    assert!(error.fields()[0].message.contains("loopback"), "{error:?}");
+    let allowed = HostAccess::tenant(
+        &TenantPolicy {
+            allow_plaintext: true,
+            allowed_networks: vec!["127.0.0.1/32".parse().unwrap()],
+            ..TenantPolicy::default()
+        },
+        ProtectedPaths::new(),
+    )
+    .unwrap();
+    let org =
+        SalesforceConnector::with_host(SalesforceConfig::from_values(&values).unwrap(), &allowed).unwrap();
+    assert!(
+        org.check().await.is_connected(),
+        "an operator's explicit exception works"
+    );
+}

@@ -8,6 +8,12 @@
 //! afresh for every call. A kept connection is used only while the path still names the same file (device
 //! and inode), so a database replaced on disk is opened anew.
 //!
+//! Files are opened only through the host's [`HostAccess`]: every open checks the path (allowed roots,
+//! the server's own files, regular files only, looked at without blocking) and confirms afterwards that the
+//! file SQLite opened is the one checked. SQLite never follows a symbolic link here (`SQLITE_OPEN_NOFOLLOW`),
+//! and a database is created only when `create_if_missing` asks for it, on first use, never while an unsaved
+//! configuration is tested.
+//!
 //! A query runs with two guards of SQLite's own behind the statement guard: `PRAGMA query_only`, and an
 //! authorizer that allows only reading tables and calling allowlisted functions, so SQLite itself refuses
 //! anything else the parser might have missed.
@@ -17,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::{Connection, OpenFlags};
-use tributary_core::{Error, Result};
+use tributary_core::host::FileUse;
+use tributary_core::{Error, ErrorKind, FieldError, HostAccess, Result};
 use tributary_sql::Dialect;
 
 use crate::config::SqliteConfig;
@@ -46,25 +53,25 @@ struct Reader {
 /// Where connections come from.
 pub(crate) struct Connections {
     config: SqliteConfig,
+    host: HostAccess,
     shared: Option<Arc<Mutex<Connection>>>,
     readers: Arc<Mutex<Vec<Reader>>>,
 }
 
 impl Connections {
     /// Opens the shared in-memory connection, if the config asks for one; file connections open on first use.
-    pub(crate) fn new(config: &SqliteConfig) -> Result<Connections> {
+    /// The path is checked against `host` as written now, so a refused path fails at save time.
+    pub(crate) fn new(config: &SqliteConfig, host: &HostAccess) -> Result<Connections> {
         let shared = if config.in_memory() {
             let connection = Connection::open_in_memory().map_err(|e| error::from_driver(e, &config.path))?;
             Some(Arc::new(Mutex::new(connection)))
         } else {
-            if config.create_if_missing && !config.file().exists() {
-                // Created once, up front, so reads and checks (which open read-only) find it.
-                open(config, Mode::Write)?;
-            }
+            host.check_file("path", &config.file())?;
             None
         };
         Ok(Connections {
             config: config.clone(),
+            host: host.clone(),
             shared,
             readers: Arc::new(Mutex::new(Vec::new())),
         })
@@ -77,6 +84,7 @@ impl Connections {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let config = self.config.clone();
+        let host = self.host.clone();
         let shared = self.shared.clone();
         let readers = self.readers.clone();
         let task = tokio::task::spawn_blocking(move || match shared {
@@ -88,11 +96,12 @@ impl Connections {
                 result.and_then(|value| reset.map(|()| value))
             }
             None if mode == Mode::Write => {
-                let mut connection = open(&config, mode)?;
+                let mut connection = open(&config, &host, mode)?;
                 prepare(&mut connection, &config, mode)?;
                 work(&connection)
             }
             None => {
+                create_if_missing(&config, &host)?;
                 let file = file_identity(&config);
                 let kept = {
                     let mut idle = readers.lock().unwrap_or_else(PoisonError::into_inner);
@@ -102,7 +111,7 @@ impl Connections {
                 let mut reader = match kept {
                     Some(reader) => reader,
                     None => Reader {
-                        connection: open(&config, mode)?,
+                        connection: open(&config, &host, mode)?,
                         file,
                     },
                 };
@@ -126,6 +135,25 @@ impl Connections {
     pub(crate) fn path(&self) -> &str {
         &self.config.path
     }
+
+    /// Whether the database file does not exist yet and would be created on first use, but may not be now
+    /// (an unsaved configuration under test creates nothing).
+    pub(crate) fn creation_pending(&self) -> Result<bool> {
+        if self.shared.is_some() || !self.config.create_if_missing || self.config.read_only {
+            return Ok(false);
+        }
+        let file = self.host.file("path", &self.config.file(), FileUse::Create)?;
+        Ok(!file.exists() && !file.may_create())
+    }
+}
+
+/// Creates the database when the config asks for it and it does not exist, so reads and checks (which open
+/// read-only) find it.
+fn create_if_missing(config: &SqliteConfig, host: &HostAccess) -> Result<()> {
+    if config.create_if_missing && !config.read_only && std::fs::symlink_metadata(config.file()).is_err() {
+        open(config, host, Mode::Write)?;
+    }
+    Ok(())
 }
 
 /// The device and inode the path names now, to tell a replaced database file from the one a kept
@@ -137,17 +165,39 @@ fn file_identity(config: &SqliteConfig) -> Option<(u64, u64)> {
         .map(|metadata| (metadata.dev(), metadata.ino()))
 }
 
-fn open(config: &SqliteConfig, mode: Mode) -> Result<Connection> {
-    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if config.read_only || mode != Mode::Write {
-        flags |= OpenFlags::SQLITE_OPEN_READ_ONLY;
-    } else {
+/// Opens the database file after `host` checked it, and confirms SQLite opened the file that was checked.
+fn open(config: &SqliteConfig, host: &HostAccess, mode: Mode) -> Result<Connection> {
+    let writable = !config.read_only && mode == Mode::Write;
+    let intent = match (writable, config.create_if_missing) {
+        (true, true) => FileUse::Create,
+        (true, false) => FileUse::Write,
+        (false, _) => FileUse::Read,
+    };
+    let file = host.file("path", &config.file(), intent)?;
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    if writable {
         flags |= OpenFlags::SQLITE_OPEN_READ_WRITE;
-        if config.create_if_missing {
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
-        }
+    } else {
+        flags |= OpenFlags::SQLITE_OPEN_READ_ONLY;
     }
-    Connection::open_with_flags(config.file(), flags).map_err(|e| error::from_driver(e, &config.path))
+    if !file.exists() {
+        if !file.may_create() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("the database file {} does not exist yet", config.path),
+            )
+            .with_fields(vec![FieldError::new(
+                "path",
+                "does not exist yet; with create_if_missing it is created when the saved connector is first used",
+            )])
+            .with_hint("nothing is created while a configuration is only being tested"));
+        }
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let connection =
+        Connection::open_with_flags(file.path(), flags).map_err(|e| error::from_driver(e, &config.path))?;
+    file.confirm()?;
+    Ok(connection)
 }
 
 fn prepare(connection: &mut Connection, config: &SqliteConfig, mode: Mode) -> Result<()> {
@@ -220,7 +270,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_authorizer_refuses_what_the_parser_would_have() {
-        let connections = Connections::new(&memory()).unwrap();
+        let connections = Connections::new(&memory(), &HostAccess::unrestricted()).unwrap();
         connections
             .with(Mode::Write, |c| {
                 c.execute_batch("CREATE TABLE t (a int); INSERT INTO t VALUES (1)")
@@ -265,7 +315,7 @@ mod tests {
 
     #[tokio::test]
     async fn runaway_statements_are_interrupted() {
-        let connections = Connections::new(&memory()).unwrap();
+        let connections = Connections::new(&memory(), &HostAccess::unrestricted()).unwrap();
         let started = Instant::now();
         let error = connections
             .with(Mode::Query, |c| {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use tributary_core::{
     Access, Catalog, CheckReport, ConfigValues, Connector, ConnectorFactory, ConnectorSpec, Data, Error,
-    ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
+    HostAccess, ObjectInfo, OperationRequest, OperationSpec, Output, Plan, Result, ServerInfo,
 };
 use tributary_sql::operations::{
     self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
@@ -29,9 +29,16 @@ pub struct SqliteConnector {
 }
 
 impl SqliteConnector {
-    /// Builds the connector. The file is opened on first use; use [`Connector::check`] to test that it opens.
+    /// Builds the connector, free to open any file but special ones (a service's own configuration). The
+    /// file is opened on first use; use [`Connector::check`] to test that it opens.
     pub fn new(config: SqliteConfig) -> Result<SqliteConnector> {
-        let connections = Connections::new(&config)?;
+        SqliteConnector::with_host(config, &HostAccess::unrestricted())
+    }
+
+    /// Builds the connector opening its file only through `host`, which checks the path as written now
+    /// and every time the file is opened.
+    pub fn with_host(config: SqliteConfig, host: &HostAccess) -> Result<SqliteConnector> {
+        let connections = Connections::new(&config, host)?;
         let operations = sql_ops::specs(&format!("SQLite database `{}`", config.path));
         Ok(SqliteConnector {
             config,
@@ -152,6 +159,20 @@ impl Connector for SqliteConnector {
     async fn check(&self) -> CheckReport {
         let read_only = self.config.read_only;
         let path = self.config.path.clone();
+        match self.connections.creation_pending() {
+            Ok(true) => {
+                let info = ServerInfo::new("SQLite", None)
+                    .with_detail("path", path)
+                    .with_detail("exists", false)
+                    .with_detail(
+                        "note",
+                        "the file does not exist yet: it is created when the saved connector is first used",
+                    );
+                return CheckReport::from_result(Ok(info), 0.0);
+            }
+            Ok(false) => {}
+            Err(error) => return CheckReport::from_result(Err(error), 0.0),
+        }
         let probe = self.connections.with(Mode::Catalog, move |connection| {
             let (version, tables): (String, i64) = connection
                 .query_row(
@@ -250,9 +271,10 @@ impl ConnectorFactory for SqliteFactory {
         config::spec()
     }
 
-    async fn build(&self, config: ConfigValues) -> Result<Arc<dyn Connector>> {
-        Ok(Arc::new(SqliteConnector::new(SqliteConfig::from_values(
-            &config,
-        )?)?))
+    async fn build(&self, config: ConfigValues, host: &HostAccess) -> Result<Arc<dyn Connector>> {
+        Ok(Arc::new(SqliteConnector::with_host(
+            SqliteConfig::from_values(&config)?,
+            host,
+        )?))
     }
 }

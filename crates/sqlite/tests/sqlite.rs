@@ -336,8 +336,9 @@ async fn open_failures_are_classified() {
     assert_eq!(error.kind, ErrorKind::InvalidConfig, "{error:?}");
     let fresh = dir.path().join("new.db");
     let created = connector(&fresh, json!({"read_only": false, "create_if_missing": true}));
-    assert!(fresh.exists(), "create_if_missing creates the file");
+    assert!(!fresh.exists(), "building a connector creates nothing");
     assert!(created.check().await.is_connected());
+    assert!(fresh.exists(), "create_if_missing creates the file on first use");
     let report = connector(&database(dir.path(), SETUP), json!({})).check().await;
     assert!(report.is_connected(), "{report:?}");
     assert_eq!(report.server.unwrap().details["tables"], 1);
@@ -354,7 +355,10 @@ async fn in_memory_databases_work_through_the_factory() {
         .spec()
         .validate(&json!({"path": ":memory:", "read_only": false}))
         .unwrap();
-    let connector = factory.build(values).await.unwrap();
+    let connector = factory
+        .build(values, &tributary_core::HostAccess::unrestricted())
+        .await
+        .unwrap();
     assert!(connector.check().await.is_connected());
     let error = connector
         .call(

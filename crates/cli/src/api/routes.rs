@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tributary_core::{AccessClass, Error};
-use tributary_registry::{AuditQuery, ConnectorUpdate, NewConnector, Outcome, Principal, Registry};
+use tributary_registry::{AuditQuery, ConnectorUpdate, NewConnector, Origin, Outcome, Principal, Registry};
 
 use super::auth::Admin;
 use super::error::{ApiError, bad_body};
@@ -49,7 +49,9 @@ pub(crate) async fn create_connector(
     Admin(org): Admin,
     payload: Result<Json<NewConnector>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let created = registry.create_connector(&org, body(payload)?).await?;
+    let created = registry
+        .create_connector(&org, body(payload)?, Origin::Tenant)
+        .await?;
     Ok((StatusCode::CREATED, json(created)?))
 }
 
@@ -67,7 +69,11 @@ pub(crate) async fn update_connector(
     Path(id): Path<String>,
     payload: Result<Json<ConnectorUpdate>, JsonRejection>,
 ) -> Reply {
-    json(registry.update_connector(&org, &id, body(payload)?).await?)
+    json(
+        registry
+            .update_connector(&org, &id, body(payload)?, Origin::Tenant)
+            .await?,
+    )
 }
 
 pub(crate) async fn delete_connector(
@@ -103,7 +109,7 @@ pub(crate) async fn test_config(
     let request = body(payload)?;
     json(
         registry
-            .test_config(&request.connector_type, &request.config)
+            .test_config(&request.connector_type, &request.config, Origin::Tenant)
             .await?,
     )
 }

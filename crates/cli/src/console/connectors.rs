@@ -8,7 +8,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tributary_core::{CheckReport, ConnectorSpec, Error, ErrorKind, ErrorReport};
-use tributary_registry::{AuditQuery, ConnectorUpdate, ConnectorView, Governance, NewConnector, Status};
+use tributary_registry::{
+    AuditQuery, ConnectorUpdate, ConnectorView, Governance, NewConnector, Origin, Status,
+};
 
 use super::ConsoleState;
 use super::form::{self, Current, FieldErrors, Posted};
@@ -36,6 +38,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "created" => "Connector saved and tested.",
         "saved" => "Changes saved.",
+        "secrets-dropped" => {
+            "Changes saved. The connector now connects somewhere else, so its stored secrets were removed: enter them again below."
+        }
         "deleted" => "Connector deleted.",
         "tested" => "Connection tested.",
         "enabled" => "Connector enabled: agents with a grant can use it again.",
@@ -358,7 +363,7 @@ pub(crate) async fn create(
         let config = form::posted_config(&spec, &posted, false);
         match state
             .registry
-            .test_config(&connector_type, &Value::Object(config))
+            .test_config(&connector_type, &Value::Object(config), Origin::Tenant)
             .await
         {
             Ok(report) => view.report = Some(report),
@@ -407,7 +412,7 @@ pub(crate) async fn save_and_test(
 ) -> Result<Response, Error> {
     let created = state
         .registry
-        .create_connector(&session.organization, new)
+        .create_connector(&session.organization, new, Origin::Tenant)
         .await?;
     // A failed test is recorded on the connector and shown on its page; saving still succeeded.
     let _ = state
@@ -527,13 +532,22 @@ async fn detail_page(
             h2 id="settings" { "Settings" }
             form method="post" action={ "/connectors/" (connector.id) "/settings" } {
                 (csrf_field(session))
-                div class={ "field" @if errors.contains_key("name") { " invalid" } } {
-                    label for="f-name" { "Connector name" }
-                    input id="f-name" name="name" type="text" required value=(connector.name)
-                        aria-describedby="error-f-name" pattern="[A-Za-z0-9_-]{1,64}";
-                    p class="field-error" id="error-f-name" { @if let Some(error) = errors.get("name") { (error) } }
+                @if connector.origin == Origin::Operator {
+                    p class="muted" id="operator-declared" {
+                        "Declared by the server's operator: its name and connection settings are kept in the server's configuration. Its policy below is yours to set."
+                    }
+                } @else {
+                    div class={ "field" @if errors.contains_key("name") { " invalid" } } {
+                        label for="f-name" { "Connector name" }
+                        input id="f-name" name="name" type="text" required value=(connector.name)
+                            aria-describedby="error-f-name" pattern="[A-Za-z0-9_-]{1,64}";
+                        p class="field-error" id="error-f-name" { @if let Some(error) = errors.get("name") { (error) } }
+                    }
+                    p class="muted" {
+                        "Changing where it connects (host, port, URL, endpoint, path, TLS) removes its stored secrets: enter them again with the change."
+                    }
+                    (form::config_fields(&spec, &Current::Saved(&connector.config), &errors))
                 }
-                (form::config_fields(&spec, &Current::Saved(&connector.config), &errors))
                 (form::policy_fields(&connector.governance, &errors))
                 div class="actions" {
                     button type="submit" class="primary" { "Save changes" }
@@ -625,17 +639,22 @@ pub(crate) async fn update(
         }
     };
     let name = form::value(&posted, "name").unwrap_or_default().trim().to_owned();
+    // An operator's connector keeps its name and settings; the form shows only its policy.
+    let own = connector.origin == Origin::Tenant;
     let update = ConnectorUpdate {
-        name: Some(name).filter(|name| *name != connector.name),
-        config: Some(Value::Object(form::posted_config(&spec, &posted, true))),
+        name: Some(name).filter(|name| own && *name != connector.name),
+        config: own.then(|| Value::Object(form::posted_config(&spec, &posted, true))),
         governance: Some(governance),
         status: None,
     };
     match state
         .registry
-        .update_connector(&session.organization, &id, update)
+        .update_connector(&session.organization, &id, update, Origin::Tenant)
         .await
     {
+        Ok(view) if !view.dropped_secrets.is_empty() => {
+            Redirect::to(&format!("/connectors/{id}?notice=secrets-dropped#settings")).into_response()
+        }
         Ok(_) => Redirect::to(&format!("/connectors/{id}?notice=saved")).into_response(),
         Err(error) => {
             let report = error.report();
@@ -676,7 +695,7 @@ pub(crate) async fn set_status(
     };
     match state
         .registry
-        .update_connector(&session.organization, &id, update)
+        .update_connector(&session.organization, &id, update, Origin::Tenant)
         .await
     {
         Ok(_) => Redirect::to(&format!("/connectors/{id}?notice={shown}")).into_response(),

@@ -22,7 +22,6 @@ mod sign_in;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -37,8 +36,6 @@ pub(crate) struct ConsoleState {
     registry: Arc<Registry>,
     /// "Connect with Salesforce" sign-ins in progress, by OAuth state.
     pending: Arc<Mutex<HashMap<String, salesforce::Pending>>>,
-    /// For the OAuth code exchange.
-    http: reqwest::Client,
 }
 
 impl FromRef<ConsoleState> for Arc<Registry> {
@@ -75,15 +72,9 @@ async fn not_found() -> Response {
 
 /// The console's routes, to merge into the host's application.
 pub fn router(registry: Arc<Registry>) -> Router {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default();
     let state = ConsoleState {
         registry,
         pending: Arc::new(Mutex::new(HashMap::new())),
-        http,
     };
     Router::new()
         .route("/", get(|| async { Redirect::to("/connectors") }))

@@ -3,6 +3,8 @@
 //! The wizard posts its form here; the settings wait in memory (at most ten minutes, keyed by the flow's
 //! random `state`) while the administrator signs in at Salesforce. The callback checks the state, trades
 //! the code and PKCE verifier for a refresh token, and saves the connector with the `refresh_token` grant.
+//! The login host is a tenant's input: the code exchange (which carries the consumer secret) goes through
+//! an HTTP client under the tenant policy, checked when the flow starts and again when it connects.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tributary_core::{ConnectorSpec, Error, Secret};
-use tributary_registry::{Governance, NewConnector};
+use tributary_http::{HttpClient, HttpOptions};
+use tributary_registry::{Governance, NewConnector, Origin};
 use tributary_salesforce::auth::web_flow::AuthorizationRequest;
 use tributary_salesforce::config::SalesforceConfig;
 
@@ -34,7 +37,27 @@ pub(crate) struct Pending {
     config: Map<String, Value>,
     governance: Governance,
     request: AuthorizationRequest,
+    /// The client the code exchange goes through, under the tenant policy.
+    http: HttpClient,
     started: Instant,
+}
+
+/// An HTTP client for the tenant's login host, under the tenant policy, with the login host checked.
+fn login_client(state: &ConsoleState, typed: &SalesforceConfig) -> tributary_core::Result<HttpClient> {
+    let http = HttpClient::new(
+        state.registry.host_access(Origin::Tenant),
+        HttpOptions::new("login_host", typed.connect_timeout())
+            .timeout(Duration::from_secs(typed.request_timeout_seconds))
+            .allow_http(typed.allow_http),
+    )?;
+    let login = reqwest::Url::parse(&typed.login_host).map_err(|_| {
+        Error::invalid_config(vec![tributary_core::FieldError::new(
+            "login_host",
+            "must be a URL such as https://login.salesforce.com",
+        )])
+    })?;
+    http.check_url(&login)?;
+    Ok(http)
 }
 
 /// The origin this request reached, for the callback URL the connected app must list.
@@ -92,8 +115,9 @@ pub(crate) async fn start(
     let checked = spec
         .validate(&Value::Object(config.clone()))
         .and_then(|values| SalesforceConfig::from_values(&values));
-    let typed = match checked {
-        Ok(typed) => typed,
+    let checked = checked.and_then(|typed| login_client(&state, &typed).map(|http| (typed, http)));
+    let (typed, http) = match checked {
+        Ok(checked) => checked,
         Err(error) => {
             let report = error.report();
             view.errors = form::field_errors(&report);
@@ -134,6 +158,7 @@ pub(crate) async fn start(
             config,
             governance,
             request,
+            http,
             started: Instant::now(),
         },
     );
@@ -197,7 +222,7 @@ pub(crate) async fn callback(
     let tokens = match pending
         .request
         .exchange(
-            &state.http,
+            &pending.http,
             &callback.code,
             &callback.state,
             client_secret.as_ref(),

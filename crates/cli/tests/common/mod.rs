@@ -20,10 +20,31 @@ impl Drop for Served {
     }
 }
 
-/// The demo, served on 127.0.0.1, with an admin token for `demo` and an agent token for `demo-agent`.
+/// The demo, served on 127.0.0.1, with an admin token for `demo` and an agent token for `demo-agent`, under
+/// the default (strict) tenant policy.
 pub async fn served() -> Served {
+    served_with(|_| tributary_core::TenantPolicy::default()).await
+}
+
+/// A tenant policy for tests whose tenant connectors reach the test services on 127.0.0.1 over plain text
+/// (throwaway servers without TLS), and use files under `roots`. Said explicitly, never the default.
+pub fn loopback_policy(roots: Vec<std::path::PathBuf>) -> tributary_core::TenantPolicy {
+    tributary_core::TenantPolicy {
+        allowed_roots: roots,
+        allowed_networks: vec!["127.0.0.1/32".parse().unwrap()],
+        allow_plaintext: true,
+        ..tributary_core::TenantPolicy::default()
+    }
+}
+
+/// The demo served as [`served`] does, with the tenant policy `policy` makes from the data folder (whose
+/// `demo` subfolder exists already, for policies that allow it as a root).
+pub async fn served_with(policy: impl FnOnce(&std::path::Path) -> tributary_core::TenantPolicy) -> Served {
     let dir = tempfile::tempdir().unwrap();
-    let (host, fresh) = tributary_cli::demo::open(&dir.path().join("data")).await.unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("demo")).unwrap();
+    let policy = policy(&data);
+    let (host, fresh) = tributary_cli::demo::open_with(&data, &policy).await.unwrap();
     assert!(fresh);
     let registry = host.registry.clone();
     let admin = registry

@@ -192,7 +192,7 @@ impl ObjectStoreConnector {
 
     fn passes_link(&self, name: &str) -> bool {
         ObjectKey::parse(name.trim_end_matches('/'), "key")
-            .is_ok_and(|key| self.store.refuse_links(&key).is_err())
+            .is_ok_and(|key| self.store.check_entry(&key).is_err())
     }
 
     /// An object's metadata, with its content type where the store keeps one.
@@ -214,7 +214,7 @@ impl ObjectStoreConnector {
 
     /// One GET (or HEAD) of a key that passed the local-folder link check.
     async fn fetch(&self, key: &ObjectKey, options: GetOptions) -> Result<GetResult> {
-        self.store.refuse_links(key)?;
+        self.store.check_entry(key)?;
         self.store
             .objects
             .get_opts(key.path(), options)

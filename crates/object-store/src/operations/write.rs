@@ -49,7 +49,7 @@ impl ObjectStoreConnector {
         body: Bytes,
         content_type: Option<&str>,
     ) -> Result<PutOutcome> {
-        self.store.refuse_links(key)?;
+        self.store.check_entry(key)?;
         let mut attributes = Attributes::new();
         // Local folders keep no metadata, and object_store refuses attributes for them.
         if let Some(content_type) = content_type.filter(|_| self.config.provider != Provider::Local) {
@@ -128,7 +128,7 @@ impl ObjectStoreConnector {
     }
 
     pub(crate) async fn delete_key(&self, key: &ObjectKey) -> Result<()> {
-        self.store.refuse_links(key)?;
+        self.store.check_entry(key)?;
         self.store
             .objects
             .delete(key.path())
@@ -144,8 +144,8 @@ impl ObjectStoreConnector {
     }
 
     pub(crate) async fn copy_key(&self, from: &ObjectKey, to: &ObjectKey) -> Result<()> {
-        self.store.refuse_links(from)?;
-        self.store.refuse_links(to)?;
+        self.store.check_entry(from)?;
+        self.store.check_entry(to)?;
         self.store
             .objects
             .copy(from.path(), to.path())

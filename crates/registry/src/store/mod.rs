@@ -19,6 +19,11 @@ pub use sqlite::SqliteStore;
 /// The registry's persistence.
 #[async_trait]
 pub trait Store: Send + Sync {
+    /// The files the store keeps on this host (none for a server store). The registry protects them: no
+    /// connector may open them, whoever declared it.
+    fn files(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
     /// Inserts or replaces a definition (by id). A second connector with the same name in an
     /// organization is a conflict.
     async fn put_connector(&self, definition: &ConnectorDefinition) -> Result<()>;

@@ -14,6 +14,8 @@ use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, O
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
+    /// The database file, `None` in memory.
+    path: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -33,8 +35,8 @@ fn failed(error: rusqlite::Error) -> Error {
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`, and migrates it.
     pub async fn open(path: &Path) -> Result<SqliteStore> {
-        let path = path.to_owned();
-        let connection = tokio::task::spawn_blocking(move || Connection::open(&path))
+        let file = path.to_owned();
+        let connection = tokio::task::spawn_blocking(move || Connection::open(&file))
             .await
             .map_err(|error| Error::internal(format!("the store task failed: {error}")))?
             .map_err(|error| {
@@ -44,17 +46,19 @@ impl SqliteStore {
                 )
                 .with_hint("check that the store's folder exists and is writable")
             })?;
-        SqliteStore::migrate(connection).await
+        let path = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+        SqliteStore::migrate(connection, Some(path)).await
     }
 
     /// A store in memory, for tests and demos.
     pub async fn in_memory() -> Result<SqliteStore> {
-        SqliteStore::migrate(Connection::open_in_memory().map_err(failed)?).await
+        SqliteStore::migrate(Connection::open_in_memory().map_err(failed)?, None).await
     }
 
-    async fn migrate(connection: Connection) -> Result<SqliteStore> {
+    async fn migrate(connection: Connection, path: Option<std::path::PathBuf>) -> Result<SqliteStore> {
         let store = SqliteStore {
             connection: Arc::new(Mutex::new(connection)),
+            path,
         };
         store
             .with(|c| {
@@ -108,6 +112,19 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn files(&self) -> Vec<std::path::PathBuf> {
+        let Some(path) = &self.path else {
+            return Vec::new();
+        };
+        let mut files = vec![path.clone()];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            files.push(name.into());
+        }
+        files
+    }
+
     async fn put_connector(&self, definition: &ConnectorDefinition) -> Result<()> {
         let body = encode(definition)?;
         let (id, organization, name) = (

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tributary_core::{AccessClass, ObjectRules};
 use tributary_registry::{
-    ConnectorTypes, Governance, KeyRing, MasterKey, NewConnector, Registry, SqliteStore, Store,
+    ConnectorTypes, Governance, KeyRing, MasterKey, NewConnector, Origin, Registry, SqliteStore, Store,
 };
 
 pub struct Host {
@@ -79,6 +79,7 @@ pub async fn sqlite_connector(
                 config: json!({"path": path.display().to_string(), "read_only": read_only}),
                 governance,
             },
+            Origin::Operator,
         )
         .await
         .unwrap()

@@ -24,7 +24,10 @@ fn expose(secret: &Option<Secret>) -> &str {
 }
 
 /// Obtains a token with the configured grant.
-pub(crate) async fn request(http: &reqwest::Client, config: &SalesforceConfig) -> Result<TokenResponse> {
+pub(crate) async fn request(
+    http: &tributary_http::HttpClient,
+    config: &SalesforceConfig,
+) -> Result<TokenResponse> {
     let mut form: Vec<(&str, String)> = vec![("client_id", config.client_id.clone())];
     let secret = expose(&config.client_secret).to_owned();
     match config.grant {
@@ -58,19 +61,24 @@ pub(crate) async fn request(http: &reqwest::Client, config: &SalesforceConfig) -
     post(http, &config.login_host, &form).await
 }
 
-/// Posts a token form and maps the answer.
+/// Posts a token form and maps the answer. The `instance_url` it names is checked before it is returned
+/// (see `instance`), so no call ever goes to a host the token endpoint made up.
 pub(crate) async fn post(
-    http: &reqwest::Client,
+    http: &tributary_http::HttpClient,
     login_host: &str,
     form: &[(&str, String)],
 ) -> Result<TokenResponse> {
     let url = format!("{login_host}/services/oauth2/token");
-    let response = http
+    let request = http
+        .reqwest()
         .post(&url)
         .form(form)
-        .send()
-        .await
+        .build()
         .map_err(|error| error::from_transport(&error, "token request"))?;
+    let response = http
+        .send(request)
+        .await
+        .map_err(|error| error::from_send(error, "token request"))?;
     let status = response.status().as_u16();
     let body: Value = response
         .json()
@@ -79,7 +87,9 @@ pub(crate) async fn post(
     if status != 200 {
         return Err(error::from_oauth(status, &body));
     }
-    serde_json::from_value(body).map_err(|_| {
+    let mut response: TokenResponse = serde_json::from_value(body).map_err(|_| {
         tributary_core::Error::internal("the Salesforce token response lacks access_token or instance_url")
-    })
+    })?;
+    response.instance_url = super::instance::check(http, login_host, &response.instance_url)?;
+    Ok(response)
 }

@@ -3,11 +3,16 @@
 //!
 //! - `grants`: the token requests, one per grant type.
 //! - `jwt`: the RS256 assertion of the JWT bearer grant.
+//! - `instance`: the check of the `instance_url` a token response names (https, on Salesforce's domains or
+//!   the login host's), before anything is sent there.
 //! - [`web_flow`]: the authorization-code flow with PKCE, for "Connect with Salesforce" buttons.
 
 mod grants;
+mod instance;
 mod jwt;
 pub mod web_flow;
+
+pub use instance::DEFAULT_DOMAINS as DEFAULT_INSTANCE_DOMAINS;
 
 use std::sync::Arc;
 
@@ -39,7 +44,7 @@ impl AccessToken {
 /// The shared token of one connector.
 pub(crate) struct TokenSource {
     config: Arc<SalesforceConfig>,
-    http: reqwest::Client,
+    http: tributary_http::HttpClient,
     current: RwLock<Option<Arc<AccessToken>>>,
     /// Held while a token is being obtained, so concurrent callers wait for one request instead of each
     /// making their own.
@@ -49,7 +54,7 @@ pub(crate) struct TokenSource {
 }
 
 impl TokenSource {
-    pub(crate) fn new(config: Arc<SalesforceConfig>, http: reqwest::Client) -> TokenSource {
+    pub(crate) fn new(config: Arc<SalesforceConfig>, http: tributary_http::HttpClient) -> TokenSource {
         TokenSource {
             config,
             http,
@@ -81,7 +86,7 @@ impl TokenSource {
         self.obtained.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let token = Arc::new(AccessToken {
             token: response.access_token,
-            instance_url: response.instance_url.trim_end_matches('/').to_owned(),
+            instance_url: response.instance_url,
             id: response.id,
         });
         *self.current.write().await = Some(token.clone());

@@ -100,7 +100,7 @@ impl AuthorizationRequest {
     /// Trades the callback's `code` for tokens, after checking its `state`.
     pub async fn exchange(
         &self,
-        http: &reqwest::Client,
+        http: &tributary_http::HttpClient,
         code: &str,
         state: &str,
         client_secret: Option<&Secret>,

@@ -73,6 +73,8 @@ struct Inner {
     batch_cap: usize,
     api_used: u64,
     tokens_issued: u64,
+    /// What token responses name as `instance_url` instead of the server itself.
+    instance_url: Option<String>,
 }
 
 pub(crate) struct Shared {
@@ -97,6 +99,12 @@ pub struct SalesforceServer {
 }
 
 impl SalesforceServer {
+    /// Makes token responses name `url` as the org's `instance_url` (a hostile or broken token endpoint);
+    /// `None` names the server itself again.
+    pub fn set_instance_url(&self, url: Option<&str>) {
+        self.shared.lock().instance_url = url.map(str::to_owned);
+    }
+
     /// Starts a server on a free port of 127.0.0.1, on the current tokio runtime.
     pub async fn start() -> Result<SalesforceServer> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -131,6 +139,7 @@ impl SalesforceServer {
                 batch_cap: 2000,
                 api_used: 0,
                 tokens_issued: 0,
+                instance_url: None,
             }),
             credentials,
         });

@@ -126,15 +126,16 @@ pub(super) async fn token(
         }
     }
     let access_token = format!("00D000000000001!{}", random_hex(24));
-    {
+    let instance_url = {
         let mut inner = shared.lock();
         inner.tokens.insert(access_token.clone(), Instant::now());
         inner.tokens_issued += 1;
-    }
+        inner.instance_url.clone().unwrap_or_else(|| shared.url.clone())
+    };
     let mut body = json!({
         "id": format!("{}/id/00D000000000001AAA/005000000000001AAA", shared.url),
         "issued_at": chrono_millis(),
-        "instance_url": shared.url,
+        "instance_url": instance_url,
         "signature": "dGVzdCBzaWduYXR1cmU=",
         "access_token": access_token,
         "token_type": "Bearer",
