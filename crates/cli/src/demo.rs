@@ -34,6 +34,10 @@ fn io(what: &str) -> impl Fn(std::io::Error) -> Error + '_ {
     move |error| Error::internal(format!("{what}: {error}"))
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the operator's demo writes its own sample database"
+)]
 fn shop_database(path: &Path) -> Result<()> {
     let connection = rusqlite::Connection::open(path)
         .map_err(|e| Error::internal(format!("cannot create the demo database: {e}")))?;

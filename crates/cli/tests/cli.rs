@@ -1,6 +1,6 @@
 //! The binary end to end: the embedded default from an empty folder, a configuration file with real
 //! PostgreSQL, MariaDB and S3 connectors, every shell command, key rotation, and configuration errors.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod common;
 
@@ -351,4 +351,175 @@ fn configuration_errors_name_line_and_field() {
         &[("TRIBUTARY_MASTER_KEY", "")],
     );
     assert!(!ok && err.contains("TRIBUTARY_MASTER_KEY"), "{err}");
+}
+
+/// Connectors the configuration file declares are the operator's, but even they may not open the server's
+/// own files; a changed target drops the stored secret the file no longer gives; the tenant policy's own
+/// mistakes are reported by name.
+#[test]
+fn a_configuration_file_cannot_point_connectors_at_the_servers_own_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    let key = tributary_registry::MasterKey::generate().unwrap().to_base64();
+    let key_file = base.join("master.key");
+    std::fs::write(&key_file, key.as_bytes()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let fifo = base.join("pipe.db");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let head = "[store]\nurl = \"sqlite://tributary.db\"\n[security]\nmaster_key_file = \"master.key\"\n";
+    let config = base.join("tributary.toml");
+    let cases = [
+        (
+            format!(
+                "type = \"s3\"\n[connectors.config]\nprovider = \"local\"\nroot = \"{}\"\n",
+                base.display()
+            ),
+            "config.root",
+            "server's own files",
+        ),
+        (
+            format!(
+                "type = \"sqlite\"\n[connectors.config]\npath = \"{}\"\nread_only = false\n",
+                base.join("tributary.db").display()
+            ),
+            "config.path",
+            "server's own files",
+        ),
+        (
+            format!(
+                "type = \"sqlite\"\n[connectors.config]\npath = \"{}\"\n",
+                key_file.display()
+            ),
+            "config.path",
+            "server's own files",
+        ),
+        (
+            format!(
+                "type = \"sqlite\"\n[connectors.config]\npath = \"{}\"\n",
+                config.display()
+            ),
+            "config.path",
+            "server's own files",
+        ),
+        (
+            format!(
+                "type = \"sqlite\"\n[connectors.config]\npath = \"{}\"\n",
+                fifo.display()
+            ),
+            "config.path",
+            "FIFO",
+        ),
+    ];
+    for (entry, field, why) in cases {
+        let text = format!("{head}[[connectors]]\nname = \"grab\"\norganization = \"acme\"\n{entry}");
+        std::fs::write(&config, &text).unwrap();
+        let started = std::time::Instant::now();
+        let (ok, _, err) = run(&base, &["connectors", "list", "--config", "tributary.toml"], &[]);
+        assert!(!ok, "{text}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "nothing blocked"
+        );
+        assert!(
+            err.contains("connectors[0] (grab)") && err.contains(field) && err.contains(why),
+            "{text}\n---\n{err}"
+        );
+    }
+
+    // The file moves a connector to another port and no longer gives its password: the stored one is
+    // dropped, and the start says so.
+    let pg = |port: u16, password: bool| {
+        format!(
+            "{head}[[connectors]]\nname = \"pg\"\norganization = \"acme\"\ntype = \"postgresql\"\n[connectors.config]\nhost = \"127.0.0.1\"\nport = {port}\ndatabase = \"shop\"\nuser = \"agent\"\ntls_mode = \"disable\"\n{}",
+            if password {
+                "password = \"kept-secret\"\n"
+            } else {
+                ""
+            }
+        )
+    };
+    std::fs::write(&config, pg(5432, true)).unwrap();
+    let (ok, _, err) = run(
+        &base,
+        &[
+            "connectors",
+            "show",
+            "acme/pg",
+            "--json",
+            "--config",
+            "tributary.toml",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    std::fs::write(&config, pg(5432, false)).unwrap();
+    let (ok, shown, err) = run(
+        &base,
+        &[
+            "connectors",
+            "show",
+            "acme/pg",
+            "--json",
+            "--config",
+            "tributary.toml",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        !err.contains("dropped"),
+        "the same target keeps its password: {err}"
+    );
+    assert!(
+        shown.contains("\"password\":{\"set\":true}") || shown.contains("\"set\": true"),
+        "{shown}"
+    );
+    std::fs::write(&config, pg(6543, false)).unwrap();
+    let (ok, shown, err) = run(
+        &base,
+        &[
+            "connectors",
+            "show",
+            "acme/pg",
+            "--json",
+            "--config",
+            "tributary.toml",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("connector `pg` (acme) now connects elsewhere, so its stored password was dropped"),
+        "{err}"
+    );
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["config"]["password"], json!({"set": false}), "{shown}");
+
+    // The policy's own mistakes name their key.
+    for (policy, expected) in [
+        (
+            "[security.tenants]\nallowed_roots = [\"/no/such/folder\"]\n",
+            "security.tenants.allowed_roots[0]",
+        ),
+        (
+            "[security.tenants]\nallowed_hosts = [\"not a host\"]\n",
+            "security.tenants.allowed_hosts[0]",
+        ),
+        ("[security.tenants]\nallow_http = true\n", "allow_http"),
+        (
+            "[security.tenants]\ndenied_networks = [\"10.0.0.0/33\"]\n",
+            "line",
+        ),
+    ] {
+        let text = format!(
+            "[store]\nurl = \"sqlite://tributary.db\"\n[security]\nmaster_key_file = \"master.key\"\n{policy}"
+        );
+        std::fs::write(&config, &text).unwrap();
+        let (ok, _, err) = run(&base, &["connectors", "list", "--config", "tributary.toml"], &[]);
+        assert!(!ok && err.contains(expected), "{text}\n---\n{err}");
+    }
 }

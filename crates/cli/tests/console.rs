@@ -1,6 +1,6 @@
 //! The web console in a real browser (headless Chromium over WebDriver) against a running server with a
 //! real PostgreSQL, plus the console's security properties checked over plain HTTP.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -674,4 +674,239 @@ async fn an_agent_page_points_out_grants_that_give_no_tools() {
         1,
         "only the shop is pointed out"
     );
+}
+
+/// The reported attacks, through the console's forms: a local folder at the data folder or /etc, SQLite on
+/// the store, a FIFO, a port change that would carry the kept password; and an operator's connector whose
+/// settings a forged form cannot change.
+#[tokio::test]
+async fn the_console_holds_the_tenant_boundary() {
+    let served = common::served().await;
+    let base = served.url.as_str();
+    let client = http();
+    let session = signed_in(&client, base, &served.admin).await;
+    let page = client
+        .get(format!("{base}/connectors/new/s3"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let data = served.dir.path().join("data");
+    let fifo = served.dir.path().join("pipe.db");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let data_text = data.display().to_string();
+    let store_text = data.join("tributary.db").display().to_string();
+    let fifo_text = fifo.display().to_string();
+    let attempts: [(&str, Vec<(&str, &str)>); 4] = [
+        (
+            "s3",
+            vec![
+                ("config.provider", "local"),
+                ("config.root", data_text.as_str()),
+                ("config.bucket", "x"),
+            ],
+        ),
+        (
+            "s3",
+            vec![
+                ("config.provider", "local"),
+                ("config.root", "/etc"),
+                ("config.bucket", "x"),
+            ],
+        ),
+        (
+            "sqlite",
+            vec![
+                ("config.path", store_text.as_str()),
+                ("config.read_only", "false"),
+            ],
+        ),
+        ("sqlite", vec![("config.path", fifo_text.as_str())]),
+    ];
+    for (connector_type, config) in attempts {
+        for action in ["test", "save"] {
+            let mut fields = vec![
+                ("csrf", csrf.as_str()),
+                ("action", action),
+                ("name", "grab"),
+                ("policy.operations", "read"),
+            ];
+            fields.extend(config.iter().copied());
+            let started = std::time::Instant::now();
+            let response = post_form(
+                &client,
+                format!("{base}/connectors/new/{connector_type}"),
+                &session,
+                &fields,
+            )
+            .await;
+            let status = response.status();
+            let html = response.text().await.unwrap();
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "nothing blocked"
+            );
+            assert_ne!(
+                status, 303,
+                "{connector_type} {config:?} {action}: nothing is saved"
+            );
+            assert!(
+                html.contains("outside the folders"),
+                "{connector_type} {config:?} {action}: the refusal is shown"
+            );
+        }
+    }
+    // "Connect with Salesforce" would send the consumer secret to the login host: a loopback one is refused
+    // before the browser is sent anywhere.
+    let trap = tributary_testkit::network::Recorder::start().await.unwrap();
+    let login = format!("https://127.0.0.1:{}", trap.port());
+    let response = post_form(
+        &client,
+        format!("{base}/connectors/new/salesforce/oauth"),
+        &session,
+        &[
+            ("csrf", csrf.as_str()),
+            ("name", "crm"),
+            ("config.login_host", login.as_str()),
+            ("config.client_id", "3MVG9-consumer-key"),
+            ("config.client_secret", "consumer-secret-value"),
+            ("policy.operations", "read"),
+        ],
+    )
+    .await;
+    assert_ne!(
+        response.status(),
+        303,
+        "the browser is not sent to the login host"
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("loopback"), "{html}");
+    assert!(!html.contains("consumer-secret-value"));
+    assert_eq!(trap.accepted(), 0);
+    let names: Vec<String> = served
+        .registry
+        .connectors("demo")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|view| view.name)
+        .collect();
+    assert_eq!(names, vec!["documents", "shop"]);
+
+    // The operator's connector: its page says whose it is, and a forged form cannot move it.
+    let shop = served.registry.connector_id("demo", "shop").await.unwrap();
+    let detail = client
+        .get(format!("{base}/connectors/{shop}"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(detail.contains("Declared by the server's operator"), "{detail}");
+    assert!(
+        !detail.contains("name=\"config.path\""),
+        "its settings are not offered"
+    );
+    let before = served.registry.connector("demo", &shop).await.unwrap();
+    let response = post_form(
+        &client,
+        format!("{base}/connectors/{shop}/settings"),
+        &session,
+        &[
+            ("csrf", csrf.as_str()),
+            ("name", "shop"),
+            ("config.path", "/etc/shadow"),
+            ("policy.operations", "read"),
+            ("policy.objects", "main.customers\nmain.orders"),
+            ("policy.mask_pii", "true"),
+            ("policy.audit_queries", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let after = served.registry.connector("demo", &shop).await.unwrap();
+    assert_eq!(
+        after.config["path"], before.config["path"],
+        "the path is the operator's"
+    );
+}
+
+#[tokio::test]
+async fn a_port_change_in_the_console_drops_the_kept_password() {
+    let pg = tributary_testkit::postgres().await.unwrap();
+    let database = pg.create_database().await.unwrap();
+    let served = common::served_with(|_| common::loopback_policy(Vec::new())).await;
+    let base = served.url.as_str();
+    let client = http();
+    let session = signed_in(&client, base, &served.admin).await;
+    let created = served
+        .registry
+        .create_connector(
+            "demo",
+            tributary_registry::NewConnector {
+                name: "pg".into(),
+                connector_type: "postgresql".into(),
+                config: serde_json::json!({"host": pg.host(), "port": pg.port(), "database": database,
+                    "user": pg.user(), "password": pg.password(), "tls_mode": "disable"}),
+                governance: Default::default(),
+            },
+            tributary_registry::Origin::Tenant,
+        )
+        .await
+        .unwrap();
+    let page = client
+        .get(format!("{base}/connectors/{}", created.id))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let port = tributary_testkit::network::closed_port().unwrap().to_string();
+    let host = pg.host().to_owned();
+    let response = post_form(
+        &client,
+        format!("{base}/connectors/{}/settings", created.id),
+        &session,
+        &[
+            ("csrf", csrf.as_str()),
+            ("name", "pg"),
+            ("config.host", host.as_str()),
+            ("config.port", port.as_str()),
+            ("config.database", database.as_str()),
+            ("config.user", pg.user()),
+            ("config.password", ""),
+            ("config.tls_mode", "disable"),
+            ("policy.operations", "read"),
+            ("policy.mask_pii", "true"),
+            ("policy.audit_queries", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("notice=secrets-dropped"), "{location}");
+    let page = client
+        .get(format!("{base}{location}"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("its stored secrets were removed"),
+        "the page says so"
+    );
+    let view = served.registry.connector("demo", &created.id).await.unwrap();
+    assert_eq!(view.config["password"], serde_json::json!({"set": false}));
 }

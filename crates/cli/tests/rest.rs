@@ -1,7 +1,9 @@
 //! The REST admin API over real HTTP: every route, authentication, organization isolation, bad input.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod common;
+
+use std::process::Command;
 
 use common::{loopback_policy, served, served_with};
 use reqwest::StatusCode;
@@ -389,4 +391,343 @@ async fn a_config_the_connector_type_refuses_is_refused_at_save_time() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(answer["error"]["fields"][0]["field"], "default_rows");
+}
+
+/// Every body the API sent back in a test, to look for what must never leave the server.
+#[derive(Default)]
+struct Transcript(std::sync::Mutex<Vec<String>>);
+
+impl Transcript {
+    async fn call(
+        &self,
+        api: &Api,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (status, value) = api.call(method, path, body).await;
+        self.0.lock().unwrap().push(value.to_string());
+        (status, value)
+    }
+
+    fn text(&self) -> String {
+        self.0.lock().unwrap().join("\n")
+    }
+}
+
+fn refused_field(status: StatusCode, body: &Value, field: &str, needle: &str) {
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_config", "{body}");
+    let fields = body["error"]["fields"].as_array().unwrap();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["field"] == field && f["message"].as_str().unwrap().contains(needle)),
+        "expected `{field}` refused with `{needle}`: {body}"
+    );
+}
+
+/// The secrets and rows an attacker was after: the master key (as stored, and its bytes in hex), every
+/// sealed config and token hash in the store.
+fn server_secrets(data: &std::path::Path) -> Vec<String> {
+    use base64::Engine as _;
+    let key = std::fs::read_to_string(data.join("master.key")).unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(key.trim())
+        .unwrap();
+    let mut secrets = vec![key.trim().to_owned(), hex(&raw)];
+    let store = rusqlite::Connection::open_with_flags(
+        data.join("tributary.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut rows = store.prepare("SELECT body FROM connectors").unwrap();
+    for body in rows.query_map([], |row| row.get::<_, String>(0)).unwrap() {
+        let body: Value = serde_json::from_str(&body.unwrap()).unwrap();
+        secrets.push(body["config"]["ciphertext"].as_str().unwrap().to_owned());
+    }
+    let mut hashes = store.prepare("SELECT hash FROM tokens").unwrap();
+    for hash in hashes.query_map([], |row| row.get::<_, String>(0)).unwrap() {
+        secrets.push(hash.unwrap());
+    }
+    assert!(
+        secrets.len() >= 5,
+        "the key, two demo configs and two tokens: {}",
+        secrets.len()
+    );
+    secrets
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[tokio::test]
+async fn an_organization_admin_cannot_reach_the_servers_files_through_a_connector() {
+    let s = served().await;
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: s.url.clone(),
+        token: s.admin.clone(),
+    };
+    let data = s.dir.path().join("data");
+    let seen = Transcript::default();
+    let post = reqwest::Method::POST;
+    let local = |root: &std::path::Path| json!({"provider": "local", "root": root.display().to_string(), "bucket": "x"});
+    // The reported attack: a local folder rooted at the data folder, granted to the agent, then
+    // `fs_get master.key`; then /etc for /etc/shadow. Both are refused at save and at test.
+    for (root, needle) in [
+        (data.clone(), "outside the folders"),
+        ("/etc".into(), "outside the folders"),
+    ] {
+        for path in ["/connectors", "/connectors/test"] {
+            let body = if path == "/connectors" {
+                json!({"name": "fs", "connector_type": "s3", "config": local(&root)})
+            } else {
+                json!({"connector_type": "s3", "config": local(&root)})
+            };
+            let (status, answer) = seen.call(&api, post.clone(), path, Some(body)).await;
+            if path == "/connectors" {
+                refused_field(status, &answer, "root", needle);
+            } else {
+                assert_eq!(status, StatusCode::OK, "{answer}");
+                assert_eq!(answer["status"], "error", "{answer}");
+                assert!(
+                    answer["error"]["fields"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains(needle),
+                    "{answer}"
+                );
+            }
+        }
+    }
+    // SQLite on the store itself, to read every organization's rows and insert a token: refused, read-only or
+    // not, whether named directly, through `..`, or through a link in a folder the tenant may use.
+    for (path, read_only) in [
+        (data.join("tributary.db"), false),
+        (data.join("demo/../tributary.db"), true),
+        (data.join("master.key"), true),
+    ] {
+        let (status, answer) = seen
+            .call(
+                &api,
+                post.clone(),
+                "/connectors",
+                Some(json!({"name": "store", "connector_type": "sqlite",
+                    "config": {"path": path.display().to_string(), "read_only": read_only}})),
+            )
+            .await;
+        refused_field(status, &answer, "path", "outside the folders");
+    }
+    // The host's own cloud identity, and a token file on the host.
+    let (status, answer) = seen
+        .call(
+            &api,
+            post.clone(),
+            "/connectors",
+            Some(json!({"name": "cloud", "connector_type": "s3", "config": {"bucket": "b", "credentials": "ambient"}})),
+        )
+        .await;
+    refused_field(status, &answer, "credentials", "own cloud identity");
+    let (status, answer) = seen
+        .call(
+            &api,
+            post.clone(),
+            "/connectors",
+            Some(json!({"name": "wi", "connector_type": "s3", "config": {"bucket": "b", "credentials": "web_identity",
+                "role_arn": "arn:aws:iam::1:role/x", "web_identity_token_file": data.join("master.key").display().to_string()}})),
+        )
+        .await;
+    refused_field(status, &answer, "credentials", "own cloud identity");
+    // Nothing was created, the agent gained no tool, and nothing secret came back.
+    let (_, connectors) = seen.call(&api, reqwest::Method::GET, "/connectors", None).await;
+    let names: Vec<&str> = connectors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["documents", "shop"], "{connectors}");
+    let (_, tools) = seen
+        .call(&api, reqwest::Method::GET, "/agents/demo-agent/tools", None)
+        .await;
+    assert!(
+        tools
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| !t["name"].as_str().unwrap().starts_with("fs_"))
+    );
+    let transcript = seen.text();
+    for secret in server_secrets(&data) {
+        assert!(
+            !transcript.contains(&secret),
+            "a response carried the server's own data"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_fifo_is_refused_at_once_even_where_files_are_allowed() {
+    let s = served_with(|data| loopback_policy(vec![data.join("demo")])).await;
+    let api = Api {
+        http: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap(),
+        base: s.url.clone(),
+        token: s.admin.clone(),
+    };
+    let fifo = s.dir.path().join("data/demo/pipe.db");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let config = json!({"path": fifo.display().to_string(), "read_only": false});
+    let started = std::time::Instant::now();
+    let mut tests = Vec::new();
+    for _ in 0..20 {
+        tests.push(api.call(
+            reqwest::Method::POST,
+            "/connectors/test",
+            Some(json!({"connector_type": "sqlite", "config": config.clone()})),
+        ));
+    }
+    for (status, report) in futures_util::future::join_all(tests).await {
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            report["error"]["fields"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("FIFO"),
+            "{report}"
+        );
+    }
+    let (status, answer) = api
+        .call(
+            reqwest::Method::POST,
+            "/connectors",
+            Some(json!({"name": "pipe", "connector_type": "sqlite", "config": config})),
+        )
+        .await;
+    refused_field(status, &answer, "path", "FIFO");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "nothing blocked on the FIFO"
+    );
+    // The store-backed routes still answer.
+    assert_eq!(api.get("/connectors").await.0, StatusCode::OK);
+}
+
+/// AuthenticationCleartextPassword: what a hostile "PostgreSQL" answers a startup message with, to be sent
+/// the password in clear.
+const ASK_FOR_PASSWORD: [u8; 9] = [b'R', 0, 0, 0, 8, 0, 0, 0, 3];
+
+#[tokio::test]
+async fn a_stored_password_never_follows_a_changed_target() {
+    let pg = tributary_testkit::postgres().await.unwrap();
+    let database = pg.create_database().await.unwrap();
+    let s = served_with(|_| loopback_policy(Vec::new())).await;
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: s.url.clone(),
+        token: s.admin.clone(),
+    };
+    let (status, created) = api
+        .call(
+            reqwest::Method::POST,
+            "/connectors",
+            Some(json!({"name": "pg", "connector_type": "postgresql", "config": {
+                "host": pg.host(), "port": pg.port(), "database": database, "user": pg.user(),
+                "password": pg.password(), "tls_mode": "disable"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (_, report) = api
+        .call(reqwest::Method::POST, &format!("/connectors/{id}/test"), None)
+        .await;
+    assert_eq!(report["status"], "connected", "{report}");
+
+    // Only the port changes, to a listener that asks for the password in clear.
+    let trap =
+        tributary_testkit::network::Recorder::on("127.0.0.1".parse().unwrap(), ASK_FOR_PASSWORD.to_vec())
+            .await
+            .unwrap();
+    let (status, patched) = api
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/connectors/{id}"),
+            Some(json!({"config": {"port": trap.port(), "password": {"set": true}}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(
+        patched["dropped_secrets"],
+        json!(["password"]),
+        "the response says so"
+    );
+    assert_eq!(patched["config"]["password"], json!({"set": false}));
+    let (_, report) = api
+        .call(reqwest::Method::POST, &format!("/connectors/{id}/test"), None)
+        .await;
+    assert_eq!(report["status"], "error", "{report}");
+    assert!(trap.accepted() >= 1, "the test did reach the new target");
+    let received = String::from_utf8_lossy(&trap.received()).into_owned();
+    assert!(
+        received.contains("user"),
+        "the startup message arrived: {received:?}"
+    );
+    assert!(
+        !received.contains(pg.password()),
+        "the kept password went to the new target"
+    );
+
+    // Under the default policy the new target is not even contacted.
+    let strict = served().await;
+    let strict_api = Api {
+        http: reqwest::Client::new(),
+        base: strict.url.clone(),
+        token: strict.admin.clone(),
+    };
+    let (status, created) = strict_api
+        .call(
+            reqwest::Method::POST,
+            "/connectors",
+            Some(json!({"name": "pg", "connector_type": "postgresql", "config": {
+                "host": "db.example.com", "database": "shop", "user": "agent", "password": "s3cret-kept"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let watch = tributary_testkit::network::Recorder::start().await.unwrap();
+    for host in [
+        "127.0.0.1",
+        "localhost",
+        "2130706433",
+        "[::1]",
+        "0.0.0.0",
+        "::ffff:127.0.0.1",
+    ] {
+        let (status, answer) = strict_api
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/connectors/{id}"),
+                Some(json!({"config": {"host": host, "port": watch.port()}})),
+            )
+            .await;
+        refused_field(status, &answer, "host", "may not reach");
+        let (status, report) = strict_api
+            .call(
+                reqwest::Method::POST,
+                "/connectors/test",
+                Some(
+                    json!({"connector_type": "postgresql", "config": {"host": host, "port": watch.port(),
+                    "database": "shop", "user": "agent", "password": "s3cret-kept", "tls_mode": "require"}}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(report["error"]["kind"], "invalid_config", "{host}: {report}");
+        assert!(!report.to_string().contains("s3cret-kept"));
+    }
+    assert_eq!(watch.accepted(), 0, "no refused target was ever connected to");
 }

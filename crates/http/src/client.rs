@@ -81,6 +81,10 @@ impl std::fmt::Debug for HttpClient {
 
 impl HttpClient {
     /// Builds the client. `allow_http` is refused here when the policy does not allow plain text.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one place a connector's reqwest client is built"
+    )]
     pub fn new(host: &HostAccess, options: HttpOptions) -> Result<HttpClient> {
         if options.allow_http {
             host.check_plaintext("allow_http", "allow_http")?;

@@ -201,3 +201,63 @@ async fn a_runaway_query_is_stopped_by_the_statement_timeout() {
     );
     assert!(connector.query("SELECT 1", vec![], None).await.is_ok());
 }
+
+/// A tenant connector to `host`, whose name `resolver` answers, under a policy that allows 127.0.0.1 only.
+async fn tenant_connector(
+    database: &str,
+    resolver: &tributary_testkit::network::FixedResolver,
+) -> tributary_mysql::MysqlConnector {
+    let policy = tributary_core::TenantPolicy {
+        allowed_networks: vec!["127.0.0.1/32".parse().unwrap()],
+        allow_plaintext: true,
+        ..tributary_core::TenantPolicy::default()
+    };
+    let host = tributary_core::HostAccess::tenant(&policy, tributary_core::ProtectedPaths::new())
+        .unwrap()
+        .with_resolver(std::sync::Arc::new(resolver.clone()));
+    let config = common::config_json(database, json!({"host": "db.test"})).await;
+    let values = tributary_mysql::config::spec().validate(&config).unwrap();
+    tributary_mysql::MysqlConnector::with_host(
+        tributary_mysql::MysqlConfig::from_values(&values).unwrap(),
+        &host,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn connections_go_only_to_addresses_the_policy_checked() {
+    let db = common::database("CREATE TABLE t (id INT);\nINSERT INTO t VALUES (1)").await;
+    let rebound = tributary_testkit::network::Recorder::on("127.0.0.2".parse().unwrap(), Vec::new())
+        .await
+        .unwrap();
+    let resolver = tributary_testkit::network::FixedResolver::new();
+    resolver.set("db.test", &["127.0.0.2".parse().unwrap()]);
+    let refused = tenant_connector(&db.name, &resolver).await;
+    let error = refused.query("SELECT id FROM t", vec![], None).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidConfig, "{error}");
+    assert!(
+        error.fields()[0].message.contains("resolves to a loopback"),
+        "{error:?}"
+    );
+
+    // Resolved and checked once, when the pool is made: every connection after goes to that address, even
+    // when the name answers otherwise later and the server closes the sessions.
+    resolver.set("db.test", &["127.0.0.1".parse().unwrap()]);
+    let pinned = tenant_connector(&db.name, &resolver).await;
+    pinned.query("SELECT id FROM t", vec![], None).await.unwrap();
+    resolver.set("db.test", &["127.0.0.2".parse().unwrap()]);
+    let mut admin = db.admin;
+    let ids: Vec<u64> = admin
+        .exec(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+            (db.name.as_str(),),
+        )
+        .await
+        .unwrap();
+    for id in ids {
+        admin.query_drop(format!("KILL {id}")).await.unwrap();
+    }
+    let output = pinned.query("SELECT id FROM t", vec![], None).await.unwrap();
+    assert_eq!(common::rows(&output), json!([[1]]));
+    assert_eq!(rebound.accepted(), 0, "no connection went to the refused address");
+}

@@ -210,6 +210,7 @@ pub fn spec() -> ConnectorSpec {
 fn store_fields() -> Vec<FieldSpec> {
     vec![
         FieldSpec::choice("provider", "Provider", ["s3", "gcs", "azure", "local"])
+            .target()
             .default_value("s3")
             .required()
             .group("Store")
@@ -219,19 +220,23 @@ fn store_fields() -> Vec<FieldSpec> {
             .placeholder("company-reports")
             .help("The bucket (Azure: container). For a local folder, the name permissions use for it (default: the folder's name)."),
         FieldSpec::string("root", "Folder")
+            .target()
             .group("Store")
             .placeholder("/srv/documents")
             .help("Local provider: the folder to serve. Symbolic links inside it are not followed out of it."),
         FieldSpec::string("region", "Region").default_value("us-east-1").group("Store"),
         FieldSpec::string("endpoint", "Endpoint URL")
+            .target()
             .group("Store")
             .placeholder("https://minio.internal:9000")
             .help("For S3-compatible servers, the GCS emulator or Azurite; empty for the provider's own endpoint."),
         FieldSpec::choice("addressing", "Addressing", ["path", "virtual-hosted"])
+            .target()
             .default_value("path")
             .group("Store")
             .help("S3 URL style: path (endpoint/bucket/key) works everywhere; virtual-hosted (bucket.endpoint/key) is what AWS prefers."),
         FieldSpec::boolean("allow_http", "Allow plain HTTP")
+            .target()
             .default_value(false)
             .group("Store")
             .help("Only for servers on a trusted local network: credentials and data travel unencrypted."),
@@ -251,9 +256,9 @@ fn credential_fields() -> Vec<FieldSpec> {
         FieldSpec::string("role_arn", "Role ARN").group(group).help("S3 web identity."),
         FieldSpec::string("web_identity_token_file", "Web identity token file").group(group).help("S3 web identity."),
         FieldSpec::string("role_session_name", "Role session name").group(group).help("S3 web identity."),
-        FieldSpec::string("sts_endpoint", "STS endpoint").group(group).help("S3 web identity."),
+        FieldSpec::string("sts_endpoint", "STS endpoint").target().group(group).help("S3 web identity."),
         FieldSpec::text("service_account_key", "Service account key (JSON)").secret().group(group).help("GCS."),
-        FieldSpec::string("account", "Storage account").group(group).help("Azure."),
+        FieldSpec::string("account", "Storage account").target().group(group).help("Azure."),
         FieldSpec::string("account_key", "Account key").secret().group(group).help("Azure: one of account key, SAS token or client secret."),
         FieldSpec::string("sas_token", "SAS token").secret().group(group).help("Azure: the query string of a shared access signature."),
         FieldSpec::string("tenant_id", "Tenant id").group(group).help("Azure service principal."),

@@ -374,6 +374,10 @@ fn azure(config: &ObjectStoreConfig, host: &HostAccess) -> Result<Store> {
     Ok(cloud(store, config))
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the folder is the one HostAccess::folder checked, and every entry is checked before use"
+)]
 fn local(config: &ObjectStoreConfig, host: &HostAccess) -> Result<Store> {
     let folder = host.folder("root", FsPath::new(required(&config.root, "root")?))?;
     let store =

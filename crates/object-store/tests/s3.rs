@@ -1,6 +1,6 @@
 //! The connector against a real S3-compatible server (s3s-fs, which checks signatures), through the same
 //! `Connector::call` path agents use.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod common;
 

@@ -95,26 +95,12 @@ impl Sessions {
                 }
             }
             Target::Unix { folder, port } => {
-                let folder = self.host.unix_socket(self.field, folder).map_err(refused)?;
                 let socket = folder.join(format!(".s.PGSQL.{port}"));
-                let stream =
-                    tokio::time::timeout(self.connect_timeout, tokio::net::UnixStream::connect(&socket))
-                        .await
-                        .map_err(|_| {
-                            refused(Error::new(
-                                tributary_core::ErrorKind::Timeout,
-                                format!(
-                                    "the socket {} did not accept a connection in time",
-                                    socket.display()
-                                ),
-                            ))
-                        })?
-                        .map_err(|e| {
-                            refused(Error::new(
-                                tributary_core::ErrorKind::Unreachable,
-                                format!("the socket {} cannot be reached: {e}", socket.display()),
-                            ))
-                        })?;
+                let stream = self
+                    .host
+                    .connect_unix(self.field, &socket, self.connect_timeout)
+                    .await
+                    .map_err(refused)?;
                 // TLS is not used over a Unix socket (as libpq does).
                 let mut plain = self.driver.clone();
                 plain.ssl_mode(SslMode::Disable);

@@ -168,3 +168,62 @@ async fn a_runaway_query_is_stopped_by_the_statement_timeout() {
     // The session that was cancelled is usable again.
     assert!(connector.query("SELECT 1", vec![], None).await.is_ok());
 }
+
+/// A tenant's access that allows 127.0.0.1 only (the test server), resolving names through `resolver`.
+fn tenant_on_loopback(resolver: &tributary_testkit::network::FixedResolver) -> tributary_core::HostAccess {
+    let policy = tributary_core::TenantPolicy {
+        allowed_networks: vec!["127.0.0.1/32".parse().unwrap()],
+        allow_plaintext: true,
+        ..tributary_core::TenantPolicy::default()
+    };
+    tributary_core::HostAccess::tenant(&policy, tributary_core::ProtectedPaths::new())
+        .unwrap()
+        .with_resolver(std::sync::Arc::new(resolver.clone()))
+}
+
+#[tokio::test]
+async fn every_session_the_pool_opens_is_resolved_and_checked_again() {
+    let db = common::database("CREATE TABLE t AS SELECT 1 AS id;").await;
+    let resolver = tributary_testkit::network::FixedResolver::new();
+    resolver.set("db.test", &["127.0.0.1".parse().unwrap()]);
+    let config = common::config_json(&db.name, json!({"host": "db.test", "pool_size": 1})).await;
+    let values = tributary_postgres::config::spec().validate(&config).unwrap();
+    let connector = tributary_postgres::PostgresConnector::with_host(
+        tributary_postgres::PostgresConfig::from_values(&values).unwrap(),
+        &tenant_on_loopback(&resolver),
+    )
+    .unwrap();
+    connector.query("SELECT id FROM t", vec![], None).await.unwrap();
+
+    // The name now answers with an address the policy refuses (DNS rebinding), and the session dies.
+    let rebound = tributary_testkit::network::Recorder::on("127.0.0.2".parse().unwrap(), Vec::new())
+        .await
+        .unwrap();
+    resolver.set("db.test", &["127.0.0.2".parse().unwrap()]);
+    db.admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tributary' AND datname = $1",
+            &[&db.name],
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let error = connector
+        .query("SELECT id FROM t", vec![], None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidConfig, "{error}");
+    assert!(
+        error.fields()[0].message.contains("resolves to a loopback"),
+        "{error:?}"
+    );
+    assert_eq!(
+        rebound.accepted(),
+        0,
+        "the reconnection went nowhere the policy refuses"
+    );
+
+    // Back to the allowed address, the pool reconnects.
+    resolver.set("db.test", &["127.0.0.1".parse().unwrap()]);
+    connector.query("SELECT id FROM t", vec![], None).await.unwrap();
+}

@@ -94,6 +94,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec::new(CONNECTOR_TYPE, "Salesforce", "Records and metadata of a Salesforce org, through the REST API.")
         .field(
             FieldSpec::string("login_host", "Login host")
+                .target()
                 .default_value(PRODUCTION)
                 .group("Org")
                 .help("https://login.salesforce.com for production, https://test.salesforce.com for sandboxes, or your My Domain URL (needed for client credentials)."),
@@ -112,7 +113,7 @@ pub fn spec() -> ConnectorSpec {
         .field(FieldSpec::string("security_token", "Security token").secret().group(auth).help("Appended to the password; not needed from trusted IP ranges."))
         .field(FieldSpec::text("private_key", "Private key (PEM)").secret().group(auth))
         .field(FieldSpec::string("refresh_token", "Refresh token").secret().group(auth))
-        .field(FieldSpec::boolean("allow_http", "Allow plain HTTP").default_value(false).group("Org").help("Only for a test server on this machine."))
+        .field(FieldSpec::boolean("allow_http", "Allow plain HTTP").target().default_value(false).group("Org").help("Only for a test server on this machine."))
         .field(FieldSpec::integer("connect_timeout_seconds", "Connect timeout (s)").range(1, 300).default_value(10).group("Limits"))
         .field(FieldSpec::integer("request_timeout_seconds", "Request timeout (s)").range(1, 600).default_value(60).group("Limits"))
         .field(FieldSpec::integer("default_rows", "Default records").range(1, 50_000).default_value(200).group("Limits"))

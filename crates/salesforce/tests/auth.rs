@@ -1,6 +1,6 @@
 //! Every OAuth grant against the test server, failed grants, the web-server flow with PKCE, and session
 //! renewal under concurrency.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod common;
 

@@ -124,19 +124,22 @@ pub fn server_fields(form: ServerForm) -> Vec<FieldSpec> {
     vec![
         FieldSpec::string("url", "Connection URL")
             .secret()
+            .target()
             .group("Connection")
             .placeholder(format!("{scheme}://user:password@db.example.com:{default_port}/shop"))
             .help(format!("A {scheme}:// URL naming the database. Use it instead of host, port, database, user and password.")),
-        FieldSpec::string("host", "Host").group("Connection").placeholder("db.example.com"),
-        FieldSpec::integer("port", "Port").range(1, 65535).default_value(default_port).group("Connection"),
+        FieldSpec::string("host", "Host").target().group("Connection").placeholder("db.example.com"),
+        FieldSpec::integer("port", "Port").target().range(1, 65535).default_value(default_port).group("Connection"),
         FieldSpec::string("database", "Database").group("Connection").placeholder("shop"),
         FieldSpec::string("user", "User").group("Authentication").help("Prefer a user that can only read what agents need."),
         FieldSpec::string("password", "Password").secret().group("Authentication"),
         FieldSpec::choice("tls_mode", "TLS", tls_modes.iter().copied())
+            .target()
             .default_value(default_tls)
             .group("TLS")
             .help("verify-full checks the server's certificate and host name; require encrypts without checking."),
         FieldSpec::text("ca_certificate", "CA certificate (PEM)")
+            .target()
             .group("TLS")
             .help("For verify-full with a private CA. Without it, the public web roots are trusted."),
         FieldSpec::integer("connect_timeout_seconds", "Connect timeout (s)").range(1, 300).default_value(10).group("Limits"),

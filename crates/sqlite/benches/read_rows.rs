@@ -3,7 +3,12 @@
 //! on a tokio blocking thread (how an async service has to run it), and on a fresh connection.
 //!
 //! `cargo bench -p tributary-sqlite`.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    clippy::disallowed_methods
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};

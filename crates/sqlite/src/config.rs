@@ -39,6 +39,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec::new(CONNECTOR_TYPE, "SQLite", "A SQLite database file on this host, or an in-memory database.")
         .field(
             FieldSpec::string("path", "Database file")
+                .target()
                 .required()
                 .group("Database")
                 .placeholder("/var/lib/app/data.db")

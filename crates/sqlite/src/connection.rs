@@ -166,6 +166,10 @@ fn file_identity(config: &SqliteConfig) -> Option<(u64, u64)> {
 }
 
 /// Opens the database file after `host` checked it, and confirms SQLite opened the file that was checked.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the path is the one HostAccess::file checked, and the file opened is confirmed after"
+)]
 fn open(config: &SqliteConfig, host: &HostAccess, mode: Mode) -> Result<Connection> {
     let writable = !config.read_only && mode == Mode::Write;
     let intent = match (writable, config.create_if_missing) {

@@ -1,6 +1,6 @@
 //! The SQLite connector on real database files: the pitfalls that apply to SQLite are refused and leave the
 //! data unchanged; types, discovery, limits, writes and open failures behave as documented.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 

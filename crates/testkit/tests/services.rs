@@ -1,6 +1,6 @@
 //! The testkit's services are real and check credentials: each is reachable, isolated space can be
 //! created on it, and a wrong password or secret is refused.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::time::Duration;
 

@@ -309,6 +309,10 @@ impl HostAccess {
 
     /// Resolves and checks `host` (see [`HostAccess::resolve`]), then connects to the first checked address
     /// that answers within `timeout` each.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one place a connector's TCP connection is opened"
+    )]
     pub async fn connect_tcp(
         &self,
         field: &str,
@@ -352,6 +356,34 @@ impl HostAccess {
             }
         }
         Err(last.unwrap_or_else(|| Error::internal("no address to connect to")))
+    }
+
+    /// Connects to a Unix socket that [`HostAccess::unix_socket`] allows, within `timeout`.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one place a connector's Unix socket is opened"
+    )]
+    pub async fn connect_unix(
+        &self,
+        field: &str,
+        path: &Path,
+        timeout: Duration,
+    ) -> Result<tokio::net::UnixStream> {
+        let path = self.unix_socket(field, path)?;
+        match tokio::time::timeout(timeout, tokio::net::UnixStream::connect(&path)).await {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(error)) => Err(Error::new(
+                ErrorKind::Unreachable,
+                format!("the socket {} cannot be reached: {error}", path.display()),
+            )),
+            Err(_) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the socket {} did not accept a connection in time",
+                    path.display()
+                ),
+            )),
+        }
     }
 
     /// Refuses plain-text connections (`allow_http`, TLS `disable`) to tenants unless the operator allows

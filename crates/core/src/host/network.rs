@@ -227,6 +227,10 @@ pub struct SystemResolver;
 
 #[async_trait]
 impl Resolve for SystemResolver {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the system resolver behind HostAccess::resolve"
+    )]
     async fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
         Ok(tokio::net::lookup_host((host, port)).await?.collect())
     }

@@ -1,6 +1,12 @@
 //! Shared setup: a registry over a fresh store, and SQLite databases with customers (PII), orders and a
 //! table no agent should reach.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::collections::BTreeSet;
 use std::path::Path;
