@@ -5,6 +5,7 @@
 //! folder, registers it for organization `acme` with reads allowed on customers and orders only, grants it
 //! to an agent, and prints: the agent's tools, a query whose PII comes back masked, a query on a table the
 //! connector does not allow (refused, with the reason), and the audit log.
+#![allow(clippy::disallowed_methods)]
 
 use std::sync::Arc;
 

@@ -3,6 +3,7 @@
 //! `cargo run --example sqlite_service --features sqlite` creates a SQLite database in a temporary folder,
 //! writes rows through the structured `insert`, reads them back with bound parameters, shows a result cut
 //! at its row limit, and shows that a read-only connector on the same file refuses SQL that would write.
+#![allow(clippy::disallowed_methods)]
 
 use serde_json::{Value, json};
 use tributary::core::{Connector, Error, ErrorKind, Result};
