@@ -1,6 +1,6 @@
 //! [`HttpClient`]: reqwest under the host policy.
 //!
-//! reqwest resolves host names through [`GuardedResolver`], which asks the connector's
+//! reqwest resolves host names through a guarded resolver, which asks the connector's
 //! [`HostAccess`] and returns only addresses it checked, so the address connected to is the address checked
 //! (no DNS-rebinding gap), for every new connection. A URL whose host is an address is never resolved, so
 //! [`HttpClient::send`] checks each request's URL (scheme and literal host) before it goes out.

@@ -224,7 +224,7 @@ fn store_fields() -> Vec<FieldSpec> {
             .group("Store")
             .placeholder("/srv/documents")
             .help("Local provider: the folder to serve. Symbolic links inside it are not followed out of it."),
-        FieldSpec::string("region", "Region").default_value("us-east-1").group("Store"),
+        FieldSpec::string("region", "Region").target().default_value("us-east-1").group("Store"),
         FieldSpec::string("endpoint", "Endpoint URL")
             .target()
             .group("Store")
@@ -335,6 +335,7 @@ impl ObjectStoreConfig {
             }
         }
         errors.extend(config.credential_errors());
+        errors.extend(config.name_errors());
         if config.default_page_size > 1000 {
             errors.push(FieldError::new("default_page_size", "at most 1000"));
         }
@@ -343,6 +344,43 @@ impl ObjectStoreConfig {
         } else {
             Err(tributary_core::Error::invalid_config(errors))
         }
+    }
+
+    /// Bucket, region and account become part of the URLs requests go to (`bucket.endpoint`,
+    /// `s3.{region}.amazonaws.com`, `{account}.blob.core.windows.net`): only the characters those names
+    /// allow, so none can move a request to another host.
+    fn name_errors(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let fits = |value: &str, max: usize, allowed: &dyn Fn(char) -> bool| {
+            !value.is_empty() && value.len() <= max && value.chars().all(allowed)
+        };
+        if let Some(bucket) = &self.bucket
+            && !fits(bucket, 255, &|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
+            })
+        {
+            errors.push(FieldError::new(
+                "bucket",
+                "may hold only letters, digits, `.`, `-` and `_`",
+            ));
+        }
+        if !fits(&self.region, 64, &|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_')
+        }) {
+            errors.push(FieldError::new(
+                "region",
+                "may hold only letters, digits, `-` and `_` (us-east-1)",
+            ));
+        }
+        if let Some(account) = &self.account
+            && !fits(account, 24, &|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        {
+            errors.push(FieldError::new(
+                "account",
+                "is 1 to 24 lowercase letters and digits",
+            ));
+        }
+        errors
     }
 
     fn credential_errors(&self) -> Vec<FieldError> {

@@ -117,3 +117,29 @@ fn secrets_stay_out_of_debug_and_are_marked_in_the_form() {
     let redacted = spec.redact(values.expose());
     assert_eq!(redacted["secret_access_key"], json!({"set": true}));
 }
+
+#[test]
+fn names_that_become_part_of_a_url_cannot_carry_another_host() {
+    let base = json!({"bucket": "b", "access_key_id": "k", "secret_access_key": "s"});
+    let with = |field: &str, value: &str| {
+        let mut config = base.clone();
+        config[field] = json!(value);
+        config
+    };
+    for (field, value) in [
+        ("region", "evil.example/x"),
+        ("region", "us-east-1@evil.example"),
+        ("bucket", "b/../../other"),
+        ("bucket", "evil.example:443#"),
+    ] {
+        assert_eq!(
+            problem_fields(with(field, value)),
+            vec![field.to_owned()],
+            "{field} = {value}"
+        );
+    }
+    let azure =
+        json!({"provider": "azure", "bucket": "c", "account": "evil.example/", "account_key": "a2V5"});
+    assert_eq!(problem_fields(azure), vec!["account".to_owned()]);
+    assert!(configure(with("region", "eu-central-1")).is_ok());
+}

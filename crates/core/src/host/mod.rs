@@ -19,7 +19,7 @@
 //!   ([`HostAccess::check_host_credentials`]): refused to tenants unless the operator allows plain text;
 //!   the host identity never.
 //!
-//! A refusal is an [`ErrorKind::InvalidConfig`](crate::ErrorKind::InvalidConfig) error naming the field,
+//! A refusal is an [`ErrorKind::InvalidConfig`] error naming the field,
 //! the rule, and what the operator can change. It comes before any socket is opened, and it reads the same
 //! whether or not anything listens at the target, so a connection test is no port scanner.
 //!
