@@ -442,33 +442,25 @@ fn a_configuration_file_cannot_point_connectors_at_the_servers_own_files() {
             }
         )
     };
+    let show = || {
+        run(
+            &base,
+            &[
+                "connectors",
+                "show",
+                "acme/pg",
+                "--json",
+                "--config",
+                "tributary.toml",
+            ],
+            &[],
+        )
+    };
     std::fs::write(&config, pg(5432, true)).unwrap();
-    let (ok, _, err) = run(
-        &base,
-        &[
-            "connectors",
-            "show",
-            "acme/pg",
-            "--json",
-            "--config",
-            "tributary.toml",
-        ],
-        &[],
-    );
+    let (ok, _, err) = show();
     assert!(ok, "{err}");
     std::fs::write(&config, pg(5432, false)).unwrap();
-    let (ok, shown, err) = run(
-        &base,
-        &[
-            "connectors",
-            "show",
-            "acme/pg",
-            "--json",
-            "--config",
-            "tributary.toml",
-        ],
-        &[],
-    );
+    let (ok, shown, err) = show();
     assert!(ok, "{err}");
     assert!(
         !err.contains("dropped"),
@@ -479,18 +471,7 @@ fn a_configuration_file_cannot_point_connectors_at_the_servers_own_files() {
         "{shown}"
     );
     std::fs::write(&config, pg(6543, false)).unwrap();
-    let (ok, shown, err) = run(
-        &base,
-        &[
-            "connectors",
-            "show",
-            "acme/pg",
-            "--json",
-            "--config",
-            "tributary.toml",
-        ],
-        &[],
-    );
+    let (ok, shown, err) = show();
     assert!(ok, "{err}");
     assert!(
         err.contains("connector `pg` (acme) now connects elsewhere, so its stored password was dropped"),

@@ -83,11 +83,6 @@ impl Boundary {
             Origin::Tenant => &self.tenant,
         }
     }
-
-    /// The tenant policy in force.
-    pub(crate) fn policy(&self) -> &TenantPolicy {
-        &self.policy
-    }
 }
 
 /// Whether an update gave `field` a new value (not the `{"set": true}` marker reads show, not blank).

@@ -245,11 +245,6 @@ impl Registry {
         self.boundary.access(origin)
     }
 
-    /// The tenant policy in force.
-    pub fn tenant_policy(&self) -> &TenantPolicy {
-        self.boundary.policy()
-    }
-
     /// The store, for the registry's own modules.
     pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.store

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use tributary_core::{Error, HostAccess, Result};
-use tributary_http::{HttpClient, HttpOptions};
+use tributary_core::{HostAccess, Result};
+use tributary_http::HttpClient;
 
 use crate::auth::{AccessToken, TokenSource};
 use crate::config::SalesforceConfig;
@@ -43,19 +43,7 @@ impl Session {
     /// The session's HTTP client reaches Salesforce only through `host`: the login host is checked now, as
     /// written, and every host (the instance too) by its addresses when connected to.
     pub(crate) fn new(config: Arc<SalesforceConfig>, host: &HostAccess) -> Result<Session> {
-        let http = HttpClient::new(
-            host,
-            HttpOptions::new("login_host", config.connect_timeout())
-                .timeout(std::time::Duration::from_secs(config.request_timeout_seconds))
-                .allow_http(config.allow_http),
-        )?;
-        let login = reqwest::Url::parse(&config.login_host).map_err(|_| {
-            Error::invalid_config(vec![tributary_core::FieldError::new(
-                "login_host",
-                "must be a URL such as https://login.salesforce.com",
-            )])
-        })?;
-        http.check_url(&login)?;
+        let http = crate::auth::login_client(&config, host)?;
         Ok(Session {
             tokens: TokenSource::new(config.clone(), http.clone()),
             secrets: config.secrets(),

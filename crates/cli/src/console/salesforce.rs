@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tributary_core::{ConnectorSpec, Error, Secret};
-use tributary_http::{HttpClient, HttpOptions};
+use tributary_http::HttpClient;
 use tributary_registry::{Governance, NewConnector, Origin};
 use tributary_salesforce::auth::web_flow::AuthorizationRequest;
 use tributary_salesforce::config::SalesforceConfig;
@@ -42,22 +42,9 @@ pub(crate) struct Pending {
     started: Instant,
 }
 
-/// An HTTP client for the tenant's login host, under the tenant policy, with the login host checked.
+/// The client the code exchange goes through: the tenant's login host, under the tenant policy.
 fn login_client(state: &ConsoleState, typed: &SalesforceConfig) -> tributary_core::Result<HttpClient> {
-    let http = HttpClient::new(
-        state.registry.host_access(Origin::Tenant),
-        HttpOptions::new("login_host", typed.connect_timeout())
-            .timeout(Duration::from_secs(typed.request_timeout_seconds))
-            .allow_http(typed.allow_http),
-    )?;
-    let login = reqwest::Url::parse(&typed.login_host).map_err(|_| {
-        Error::invalid_config(vec![tributary_core::FieldError::new(
-            "login_host",
-            "must be a URL such as https://login.salesforce.com",
-        )])
-    })?;
-    http.check_url(&login)?;
-    Ok(http)
+    tributary_salesforce::auth::login_client(typed, state.registry.host_access(Origin::Tenant))
 }
 
 /// The origin this request reached, for the callback URL the connected app must list.

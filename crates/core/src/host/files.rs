@@ -462,9 +462,9 @@ impl FileRules {
                 "connect over TCP to a host on the network, or ask the operator to declare this connector in the configuration file",
             ));
         }
-        let resolved = absolute(path)
-            .canonicalize()
-            .map_err(|error| cannot_open(field, path, &error))?;
+        // A socket that does not exist yet (its server is not up) is judged by its path; connecting to it
+        // judges it again.
+        let resolved = resolve_existing(&absolute(path));
         if self.protected.covering(&resolved, None).is_some() {
             return Err(protected(field));
         }

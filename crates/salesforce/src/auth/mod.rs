@@ -21,6 +21,28 @@ use tributary_core::{Result, Secret};
 
 use crate::config::SalesforceConfig;
 
+/// The HTTP client sign-ins and calls go through: reaching only what `host` allows, with the login host
+/// checked now, as written. The console's "Connect with Salesforce" exchanges its code through one too.
+pub fn login_client(
+    config: &SalesforceConfig,
+    host: &tributary_core::HostAccess,
+) -> Result<tributary_http::HttpClient> {
+    let http = tributary_http::HttpClient::new(
+        host,
+        tributary_http::HttpOptions::new("login_host", config.connect_timeout())
+            .timeout(std::time::Duration::from_secs(config.request_timeout_seconds))
+            .allow_http(config.allow_http),
+    )?;
+    let login = reqwest::Url::parse(&config.login_host).map_err(|_| {
+        tributary_core::Error::invalid_config(vec![tributary_core::FieldError::new(
+            "login_host",
+            "must be a URL such as https://login.salesforce.com",
+        )])
+    })?;
+    http.check_url(&login)?;
+    Ok(http)
+}
+
 /// A live access token and where to use it.
 #[derive(Debug)]
 pub(crate) struct AccessToken {
