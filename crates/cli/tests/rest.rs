@@ -731,3 +731,36 @@ async fn a_stored_password_never_follows_a_changed_target() {
     }
     assert_eq!(watch.accepted(), 0, "no refused target was ever connected to");
 }
+
+#[tokio::test]
+async fn a_demo_made_before_origins_were_recorded_keeps_its_own_connectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (host, fresh) = tributary_cli::demo::open(&data).await.unwrap();
+    assert!(fresh);
+    drop(host);
+    // An older store: definitions without `origin`, which read as a tenant's.
+    let store = rusqlite::Connection::open(data.join("tributary.db")).unwrap();
+    store
+        .execute("UPDATE connectors SET body = json_remove(body, '$.origin')", [])
+        .unwrap();
+    drop(store);
+    let (host, fresh) = tributary_cli::demo::open(&data).await.unwrap();
+    assert!(!fresh);
+    for view in host.registry.connectors("demo").await.unwrap() {
+        assert_eq!(view.origin, tributary_registry::Origin::Operator, "{}", view.name);
+    }
+    let result = host
+        .registry
+        .call_tool(
+            "demo-agent",
+            "shop_query",
+            json!({"sql": "SELECT count(*) FROM orders"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&result.data).unwrap()["rows"],
+        json!([[200]])
+    );
+}

@@ -485,6 +485,22 @@ async fn the_stores_and_the_keys_files_are_refused_to_every_connector() {
             );
         }
     }
+    // The host's identity is the operator's, but even the operator's token file may not be the key.
+    let error = registry
+        .create_connector(
+            "acme",
+            new(
+                "s3",
+                json!({"bucket": "b", "credentials": "web_identity", "role_arn": "arn:aws:iam::1:role/r",
+                    "web_identity_token_file": key.display().to_string()}),
+            ),
+            Origin::Operator,
+        )
+        .await
+        .expect_err("the key is no token file");
+    assert_eq!(error.fields()[0].field, "web_identity_token_file", "{error:?}");
+    assert!(error.fields()[0].message.contains("server's own files"));
+
     // A local folder that holds a hard link to the key serves everything but that entry.
     let docs = registry
         .create_connector(
