@@ -28,7 +28,7 @@ async fn dispatch(registry: &Registry, agent: &str, name: &str, arguments: &str)
         Ok(arguments) => arguments,
         Err(error) => return json!({ "error": format!("the arguments are not JSON: {error}") }),
     };
-    match registry.call_tool(agent, name, arguments).await {
+    match registry.call_tool("acme", agent, name, arguments).await {
         Ok(result) => serde_json::to_value(result).unwrap_or_default(),
         Err(error) => json!({ "error": error.report() }),
     }
@@ -71,7 +71,7 @@ async fn main() -> Result<()> {
         .await?;
 
     let tools: Vec<Value> = registry
-        .tools_for_agent("assistant")
+        .tools_for_agent("acme", "assistant")
         .await?
         .iter()
         .map(function_definition)

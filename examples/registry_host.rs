@@ -80,7 +80,7 @@ async fn main() -> Result<()> {
         serde_json::to_string(&registry.test_connection("acme", &shop.id).await?).unwrap_or_default()
     );
 
-    let tools = registry.tools_for_agent("support-bot").await?;
+    let tools = registry.tools_for_agent("acme", "support-bot").await?;
     println!(
         "tools: {:?}",
         tools.iter().map(|tool| tool.name.as_str()).collect::<Vec<_>>()
@@ -88,6 +88,7 @@ async fn main() -> Result<()> {
 
     let customers = registry
         .call_tool(
+            "acme",
             "support-bot",
             "shop_query",
             json!({ "sql": "SELECT name, email, phone FROM customers ORDER BY id" }),
@@ -101,6 +102,7 @@ async fn main() -> Result<()> {
 
     let payroll = registry
         .call_tool(
+            "acme",
             "support-bot",
             "shop_query",
             json!({ "sql": "SELECT salary FROM payroll" }),

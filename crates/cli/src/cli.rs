@@ -40,7 +40,7 @@ pub enum Command {
     },
     /// Serve MCP on stdin/stdout for one agent, as agent hosts launch local MCP servers. Logs go to stderr.
     Mcp {
-        /// The agent whose tools to offer.
+        /// The agent whose tools to offer (AGENT, or ORGANIZATION/AGENT when several have it).
         #[arg(long, value_name = "AGENT_ID")]
         agent: String,
         /// Shared options.
@@ -144,8 +144,21 @@ pub enum TokenAction {
         /// An admin token for this organization.
         #[arg(long, conflicts_with = "agent", required_unless_present = "agent")]
         admin: Option<String>,
-        /// An agent token for this agent.
+        /// An agent token for this agent (AGENT, or ORGANIZATION/AGENT when several have it).
         #[arg(long)]
         agent: Option<String>,
+        /// A name to tell the token apart in `tokens list` (default `cli`).
+        #[arg(long)]
+        name: Option<String>,
+        /// Days until the token expires (0: never). Default: `[security] token_lifetime_days`.
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u32>,
+    },
+    /// Every token of every organization: id, kind, agent, name, created, last used, expires.
+    List,
+    /// Revoke a token by id (from `tokens list`); the console sessions opened with it end too.
+    Revoke {
+        /// The token's id (`tok_…`).
+        id: String,
     },
 }

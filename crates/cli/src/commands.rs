@@ -24,10 +24,7 @@ pub async fn run(command: Command) -> Result<()> {
             action: KeyAction::Rotate,
             common,
         } => rotate(&common).await,
-        Command::Tokens {
-            action: TokenAction::Issue { admin, agent },
-            common,
-        } => issue(admin, agent, &common).await,
+        Command::Tokens { action, common } => tokens(action, &common).await,
     }
 }
 
@@ -87,6 +84,26 @@ async fn find(registry: &Registry, name: &str) -> Result<ConnectorView> {
         _ => Err(
             Error::invalid_input(format!("several organizations have a connector named `{name}`"))
                 .with_hint("write it as ORGANIZATION/NAME"),
+        ),
+    }
+}
+
+/// The agent an operator's command names: `AGENT` when one organization has it, else `ORGANIZATION/AGENT`.
+async fn find_agent(registry: &Registry, name: &str) -> Result<(String, String)> {
+    if let Some((organization, agent)) = name.split_once('/') {
+        return Ok((organization.to_owned(), agent.to_owned()));
+    }
+    let mut found = registry.agents_named(name).await?;
+    match found.len() {
+        1 => {
+            let agent = found.remove(0);
+            Ok((agent.organization, agent.id))
+        }
+        0 => Err(Error::not_found(format!("no agent `{name}`"))
+            .with_hint("an administrator creates agents in the console, the API or the configuration file")),
+        _ => Err(
+            Error::invalid_input(format!("several organizations have an agent `{name}`"))
+                .with_hint("write it as ORGANIZATION/AGENT"),
         ),
     }
 }
@@ -198,7 +215,8 @@ async fn tools(action: ToolAction, common: &Common) -> Result<()> {
     let (host, _) = open(common).await?;
     match action {
         ToolAction::List { agent } => {
-            let tools = host.registry.tools_for_agent(&agent).await?;
+            let (organization, agent) = find_agent(&host.registry, &agent).await?;
+            let tools = host.registry.tools_for_agent(&organization, &agent).await?;
             print(common, &value(&tools), || {
                 let rows: Vec<Vec<String>> = tools
                     .iter()
@@ -227,7 +245,11 @@ async fn tools(action: ToolAction, common: &Common) -> Result<()> {
                 Error::invalid_input(format!("the arguments are not JSON: {error}"))
                     .with_hint("quote them: '{\"sql\": \"SELECT 1\"}'")
             })?;
-            let result = host.registry.call_tool(&agent, &tool, arguments).await?;
+            let (organization, agent) = find_agent(&host.registry, &agent).await?;
+            let result = host
+                .registry
+                .call_tool(&organization, &agent, &tool, arguments)
+                .await?;
             print(common, &value(&result), || render_result(&result));
         }
     }
@@ -311,22 +333,89 @@ async fn rotate(common: &Common) -> Result<()> {
     Ok(())
 }
 
-async fn issue(admin: Option<String>, agent: Option<String>, common: &Common) -> Result<()> {
+async fn tokens(action: TokenAction, common: &Common) -> Result<()> {
     let (host, _) = open(common).await?;
-    let principal = match (admin, agent) {
-        (Some(organization), _) => Principal::Admin { organization },
-        (None, Some(agent)) => Principal::Agent { agent },
-        (None, None) => return Err(Error::invalid_input("give --admin ORGANIZATION or --agent AGENT")),
-    };
-    println!("{}", host.registry.issue_token(principal, "cli").await?);
+    let registry = &host.registry;
+    match action {
+        TokenAction::Issue {
+            admin,
+            agent,
+            name,
+            expires_in_days,
+        } => {
+            let principal = match (admin, agent) {
+                (Some(organization), _) => Principal::Admin { organization },
+                (None, Some(agent)) => {
+                    let (organization, agent) = find_agent(registry, &agent).await?;
+                    Principal::Agent { organization, agent }
+                }
+                (None, None) => {
+                    return Err(Error::invalid_input("give --admin ORGANIZATION or --agent AGENT"));
+                }
+            };
+            let name = name.as_deref().unwrap_or("cli");
+            let token = match expires_in_days {
+                None => registry.issue_token(principal, name).await?,
+                Some(0) => registry.issue_token_until(principal, name, None).await?,
+                Some(days) => {
+                    let at = chrono::Utc::now() + chrono::Duration::days(i64::from(days));
+                    registry.issue_token_until(principal, name, Some(at)).await?
+                }
+            };
+            println!("{token}");
+        }
+        TokenAction::List => {
+            let tokens = registry.tokens(None).await?;
+            print(common, &value(&tokens), || {
+                let when = |at: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
+                    at.map_or_else(|| none.to_owned(), |at| at.format("%Y-%m-%d %H:%M").to_string())
+                };
+                let rows: Vec<Vec<String>> = tokens
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.clone(),
+                            t.kind.clone(),
+                            t.organization.clone(),
+                            t.agent.clone().unwrap_or_default(),
+                            t.name.clone(),
+                            when(Some(t.created_at), ""),
+                            when(t.last_used_at, "never"),
+                            when(t.expires_at, "never"),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "ID",
+                        "KIND",
+                        "ORGANIZATION",
+                        "AGENT",
+                        "NAME",
+                        "CREATED",
+                        "LAST USED",
+                        "EXPIRES",
+                    ],
+                    &rows,
+                )
+            });
+        }
+        TokenAction::Revoke { id } => {
+            registry.revoke_token_id(None, &id).await?;
+            eprintln!(
+                "tributary: revoked token {id}; it and the console sessions opened with it no longer work"
+            );
+        }
+    }
     Ok(())
 }
 
 async fn mcp(agent: String, common: &Common) -> Result<()> {
     let (host, _) = open(common).await?;
-    host.registry.tools_for_agent(&agent).await?;
-    eprintln!("tributary: MCP on stdio for agent {agent}");
-    let server = McpServer::for_agent(host.registry.clone(), agent)
+    let (organization, agent) = find_agent(&host.registry, &agent).await?;
+    host.registry.tools_for_agent(&organization, &agent).await?;
+    eprintln!("tributary: MCP on stdio for agent {agent} of {organization}");
+    let server = McpServer::for_agent(host.registry.clone(), organization, agent)
         .serve(rmcp::transport::stdio())
         .await
         .map_err(|error| Error::internal(format!("the MCP session could not start: {error}")))?;
@@ -357,13 +446,13 @@ async fn serve(listen: Option<String>, common: &Common) -> Result<()> {
         .local_addr()
         .map_err(|error| Error::internal(error.to_string()))?;
     announce(&host, fresh, bound, common).await?;
-    let app = crate::api::app(host.registry.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|error| Error::internal(format!("the server stopped: {error}")))
+    let options = host.settings.server.options();
+    let app = crate::api::app_with(host.registry.clone(), &options);
+    crate::api::server::serve(listener, app, options.connections, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    Ok(())
 }
 
 /// What `serve` prints at start: where things are, and for the demo the tokens to use it at once.
@@ -393,6 +482,7 @@ async fn announce(host: &Host, fresh: bool, bound: SocketAddr, common: &Common) 
             .registry
             .issue_token(
                 Principal::Agent {
+                    organization: demo::ORGANIZATION.into(),
                     agent: demo::AGENT.into(),
                 },
                 "demo",

@@ -112,14 +112,19 @@ pub async fn open_with(dir: &Path, policy: &TenantPolicy) -> Result<(Host, bool)
     let store = SqliteStore::open(&dir.join("tributary.db")).await?;
     let key_source = KeySource::File(key_path);
     let protected = crate::host::protected_paths(&key_source, None);
-    let registry = Arc::new(crate::host::registry(Arc::new(store), key, policy, &protected)?);
+    let mut settings = Settings::default();
+    settings.security.tenants = policy.clone();
+    let registry = Arc::new(crate::host::registry(
+        Arc::new(store),
+        key,
+        &settings.security,
+        &protected,
+    )?);
     if fresh {
         create(&registry, dir).await?;
     } else {
         adopt(&registry, dir).await?;
     }
-    let mut settings = Settings::default();
-    settings.security.tenants = policy.clone();
     let host = Host {
         registry,
         settings,

@@ -4,13 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tributary_core::{Error, ErrorKind, ObjectRules, ProtectedPaths, Result, TenantPolicy};
+use tributary_core::{Error, ErrorKind, ObjectRules, ProtectedPaths, Result};
 use tributary_registry::{
     ConnectorTypes, ConnectorUpdate, Governance, KeyRing, MasterKey, NewConnector, Origin, PostgresStore,
     Registry, SqliteStore, Store,
 };
 
-use crate::settings::{self, ConfigError, Settings};
+use crate::settings::{self, ConfigError, SecuritySection, Settings};
 
 /// Where the master key comes from, so rotation can write the new one back.
 #[derive(Debug, Clone)]
@@ -101,15 +101,17 @@ pub fn protected_paths(key_source: &KeySource, config_file: Option<&Path>) -> Pr
     protected
 }
 
-/// A registry over `store` and `key`, with the operator's tenant policy and the server's files protected.
+/// A registry over `store` and `key`, with the operator's tenant policy and token lifetime, and the
+/// server's files protected.
 pub fn registry(
     store: Arc<dyn Store>,
     key: MasterKey,
-    policy: &TenantPolicy,
+    security: &SecuritySection,
     protected: &ProtectedPaths,
 ) -> Result<Registry> {
     Registry::new(store, KeyRing::new(key), ConnectorTypes::with_defaults())?
-        .with_tenant_policy(policy.clone())
+        .with_token_lifetime(security.token_lifetime())
+        .with_tenant_policy(security.tenants.clone())
         .map_err(|error| {
             let problems = error
                 .fields()
@@ -136,7 +138,7 @@ pub async fn open(path: &Path) -> Result<Host> {
     let (key, key_source) = load_key(&settings.security, &base)?;
     let store = open_store(&settings.store.url, &base).await?;
     let protected = protected_paths(&key_source, Some(path));
-    let registry = Arc::new(registry(store, key, &settings.security.tenants, &protected)?);
+    let registry = Arc::new(registry(store, key, &settings.security, &protected)?);
     sync(&registry, &settings).await?;
     Ok(Host {
         registry,

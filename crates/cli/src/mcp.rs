@@ -1,7 +1,8 @@
 //! The MCP server (rmcp): an agent's tools are `tools_for_agent`, calls go through `call_tool` (the
 //! governed path), and a failed call comes back as a tool result the model can read (`isError`, with the
 //! error's kind, message and hint), not as a protocol error. Over stdio the agent is fixed by
-//! `tributary mcp --agent`; over HTTP each request carries the agent's bearer token. A session watches
+//! `tributary mcp --agent`; over HTTP each request carries the agent's bearer token, which the `/mcp` gate
+//! (`api::mcp_gate`) checks before the request gets here. A session watches
 //! the agent's grants and sends `notifications/tools/list_changed` when its tools change.
 
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Map, Value, json};
-use tributary_registry::{Principal, Registry, Tool};
+use tributary_registry::{Registry, Tool};
 
 /// How often a session compares the agent's tools with what it last listed.
 const WATCH_INTERVAL: Duration = Duration::from_secs(2);
@@ -23,7 +24,17 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct McpServer {
     registry: Arc<Registry>,
-    agent: Option<String>,
+    /// The organization and agent of a stdio server; `None` over HTTP, where each request's token says.
+    agent: Option<AgentName>,
+}
+
+/// An agent: its organization and its id there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentName {
+    /// The organization.
+    pub organization: String,
+    /// The agent's id in it.
+    pub agent: String,
 }
 
 impl std::fmt::Debug for McpServer {
@@ -46,18 +57,21 @@ fn to_mcp(tool: &Tool) -> McpTool {
         )
 }
 
-fn bearer(extensions: &rmcp::model::Extensions) -> Option<String> {
-    let parts = extensions.get::<http::request::Parts>()?;
-    let value = parts.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").map(str::to_owned)
+/// The agent the `/mcp` gate (`api::mcp_gate`) authenticated, from the HTTP request's extensions.
+fn gated_agent(extensions: &rmcp::model::Extensions) -> Option<AgentName> {
+    extensions
+        .get::<http::request::Parts>()?
+        .extensions
+        .get::<AgentName>()
+        .cloned()
 }
 
 impl McpServer {
     /// A server for one agent (stdio).
-    pub fn for_agent(registry: Arc<Registry>, agent: String) -> McpServer {
+    pub fn for_agent(registry: Arc<Registry>, organization: String, agent: String) -> McpServer {
         McpServer {
             registry,
-            agent: Some(agent),
+            agent: Some(AgentName { organization, agent }),
         }
     }
 
@@ -69,26 +83,18 @@ impl McpServer {
         }
     }
 
-    async fn agent(&self, extensions: &rmcp::model::Extensions) -> Result<String, ErrorData> {
+    async fn agent(&self, extensions: &rmcp::model::Extensions) -> Result<AgentName, ErrorData> {
         if let Some(agent) = &self.agent {
             return Ok(agent.clone());
         }
-        let token = bearer(extensions).ok_or_else(|| {
+        gated_agent(extensions).ok_or_else(|| {
             ErrorData::invalid_request("send the agent's token as `Authorization: Bearer <token>`", None)
-        })?;
-        match self.registry.authenticate(&token).await {
-            Ok(Principal::Agent { agent }) => Ok(agent),
-            Ok(Principal::Admin { .. }) => Err(ErrorData::invalid_request(
-                "an admin token cannot call tools; use an agent token",
-                None,
-            )),
-            Err(error) => Err(ErrorData::invalid_request(error.message().to_owned(), None)),
-        }
+        })
     }
 
-    async fn tool_names(&self, agent: &str) -> Vec<String> {
+    async fn tool_names(&self, agent: &AgentName) -> Vec<String> {
         self.registry
-            .tools_for_agent(agent)
+            .tools_for_agent(&agent.organization, &agent.agent)
             .await
             .map(|tools| tools.into_iter().map(|t| t.name).collect())
             .unwrap_or_default()
@@ -111,7 +117,7 @@ impl ServerHandler for McpServer {
         let agent = self.agent(&context.extensions).await?;
         let tools = self
             .registry
-            .tools_for_agent(&agent)
+            .tools_for_agent(&agent.organization, &agent.agent)
             .await
             .map_err(|error| ErrorData::invalid_request(error.message().to_owned(), None))?;
         Ok(ListToolsResult::with_all_items(
@@ -126,7 +132,11 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let agent = self.agent(&context.extensions).await?;
         let arguments = Value::Object(request.arguments.unwrap_or_default());
-        let result = match self.registry.call_tool(&agent, &request.name, arguments).await {
+        let result = match self
+            .registry
+            .call_tool(&agent.organization, &agent.agent, &request.name, arguments)
+            .await
+        {
             Ok(result) => {
                 let value = serde_json::to_value(&result).unwrap_or_default();
                 let mut reply = CallToolResult::success(vec![ContentBlock::text(value.to_string())]);

@@ -66,6 +66,22 @@ pub struct SecuritySection {
     /// reach. The defaults are safe for a server shared by several organizations.
     #[serde(default)]
     pub tenants: TenantPolicy,
+    /// Days a new token works unless its issuer says otherwise (an addition; default 90, 0 for never).
+    #[serde(default)]
+    pub token_lifetime_days: Option<u32>,
+}
+
+/// How long new tokens work when `token_lifetime_days` is not set.
+pub const DEFAULT_TOKEN_LIFETIME_DAYS: u32 = 90;
+
+impl SecuritySection {
+    /// The lifetime of new tokens (`None`: they never expire).
+    pub fn token_lifetime(&self) -> Option<std::time::Duration> {
+        match self.token_lifetime_days.unwrap_or(DEFAULT_TOKEN_LIFETIME_DAYS) {
+            0 => None,
+            days => Some(std::time::Duration::from_secs(u64::from(days) * 24 * 60 * 60)),
+        }
+    }
 }
 
 /// `[server]` (an addition: the defaults of `tributary serve`).
@@ -75,6 +91,58 @@ pub struct ServerSection {
     /// The address to listen on (default `127.0.0.1:8080`).
     #[serde(default)]
     pub listen: Option<String>,
+    /// The `Host` names `/mcp` answers to (default `localhost`, `127.0.0.1`, `::1`); list the server's
+    /// real names when it is reached through one.
+    #[serde(default)]
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Connections served at once (default 512).
+    #[serde(default)]
+    pub max_connections: Option<usize>,
+    /// Seconds a client may take to send a request's headers (default 10).
+    #[serde(default)]
+    pub header_read_timeout_seconds: Option<u64>,
+    /// Seconds a client may take to send a request's body (default 30).
+    #[serde(default)]
+    pub body_read_timeout_seconds: Option<u64>,
+    /// Open MCP sessions per agent (default 16).
+    #[serde(default)]
+    pub mcp_sessions_per_agent: Option<usize>,
+    /// Open MCP sessions in all (default 1024).
+    #[serde(default)]
+    pub mcp_sessions: Option<usize>,
+    /// Seconds an unused MCP session stays open (default 300).
+    #[serde(default)]
+    pub mcp_session_idle_seconds: Option<u64>,
+}
+
+impl ServerSection {
+    /// The server's options: these settings over the defaults.
+    pub fn options(&self) -> crate::api::ServerOptions {
+        let mut options = crate::api::ServerOptions::default();
+        let seconds = std::time::Duration::from_secs;
+        if let Some(hosts) = &self.allowed_hosts {
+            options.allowed_hosts.clone_from(hosts);
+        }
+        if let Some(max) = self.max_connections {
+            options.connections.max_connections = max;
+        }
+        if let Some(timeout) = self.header_read_timeout_seconds {
+            options.connections.header_read_timeout = seconds(timeout);
+        }
+        if let Some(timeout) = self.body_read_timeout_seconds {
+            options.body_read_timeout = seconds(timeout);
+        }
+        if let Some(max) = self.mcp_sessions_per_agent {
+            options.mcp.sessions_per_agent = max;
+        }
+        if let Some(max) = self.mcp_sessions {
+            options.mcp.sessions = max;
+        }
+        if let Some(idle) = self.mcp_session_idle_seconds {
+            options.mcp.idle = seconds(idle);
+        }
+        options
+    }
 }
 
 /// One `[[connectors]]` entry.

@@ -147,6 +147,7 @@ async fn an_administrator_connects_postgres_and_grants_it_to_an_agent() {
     assert_eq!(
         served.registry.authenticate(token.trim()).await.unwrap(),
         tributary_registry::Principal::Agent {
+            organization: "acme".into(),
             agent: "crm-bot".into()
         }
     );
@@ -549,6 +550,78 @@ async fn the_console_refuses_forged_requests_and_never_echoes_secrets() {
             .iter()
             .any(|cookie| cookie.starts_with("tributary_session=;") && cookie.contains("Max-Age=0"))
     );
+    // ... and on the server: the old cookie, replayed, is signed out.
+    let response = client
+        .get(format!("{base}/agents"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "a signed-out session stays ended");
+}
+
+/// Console sessions are server-side: the cookie holds a session id, never the admin token, and revoking
+/// the token on the tokens page ends every session opened with it.
+#[tokio::test]
+async fn console_sessions_hold_no_token_and_end_when_it_is_revoked() {
+    let served = common::served().await;
+    let base = served.url.as_str();
+    let client = http();
+    let token = served
+        .registry
+        .issue_token(
+            tributary_registry::Principal::Admin {
+                organization: "demo".into(),
+            },
+            "browser",
+        )
+        .await
+        .unwrap();
+    let first = signed_in(&client, base, &token).await;
+    let second = signed_in(&client, base, &token).await;
+    assert!(!first.contains(&token) && !second.contains(&token), "{first}");
+    assert_ne!(first, second, "each sign-in is its own session");
+
+    let page = client
+        .get(format!("{base}/tokens"))
+        .header("cookie", &first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("browser") && !html.contains(&token),
+        "names, never values"
+    );
+    let id = served
+        .registry
+        .tokens(Some("demo"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "browser")
+        .unwrap()
+        .id;
+    assert!(html.contains(&id));
+    let csrf = csrf_of(&html);
+    let response = post_form(
+        &client,
+        format!("{base}/tokens/{id}/revoke"),
+        &first,
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    for session in [&first, &second] {
+        let response = client
+            .get(format!("{base}/agents"))
+            .header("cookie", session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "revoking the token ended the session");
+    }
 }
 
 /// Every visible input of every page has a label, so screen readers and voice control can name it.

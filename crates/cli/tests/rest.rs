@@ -176,7 +176,7 @@ async fn every_route_for_an_admin_of_the_organization() {
     assert_eq!(agents.as_array().unwrap().len(), 2);
 
     s.registry
-        .call_tool("analyst", "copy_query", json!({"sql": "SELECT 1"}))
+        .call_tool("demo", "analyst", "copy_query", json!({"sql": "SELECT 1"}))
         .await
         .unwrap();
     let (_, audit) = api.get(&format!("/audit?connector={copy}&limit=5")).await;
@@ -374,7 +374,7 @@ async fn bad_input_gets_a_json_error_with_a_code() {
     let huge =
         json!({"name": "x", "connector_type": "sqlite", "config": {"path": "x".repeat(2 * 1024 * 1024)}});
     let (status, answer) = api.call(reqwest::Method::POST, "/connectors", Some(huge)).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
     assert!(answer["error"]["hint"].as_str().unwrap().contains("limited"));
 }
 
@@ -753,6 +753,7 @@ async fn a_demo_made_before_origins_were_recorded_keeps_its_own_connectors() {
     let result = host
         .registry
         .call_tool(
+            "demo",
             "demo-agent",
             "shop_query",
             json!({"sql": "SELECT count(*) FROM orders"}),
@@ -763,4 +764,253 @@ async fn a_demo_made_before_origins_were_recorded_keeps_its_own_connectors() {
         serde_json::to_value(&result.data).unwrap()["rows"],
         json!([[200]])
     );
+}
+
+/// The reported token attack over HTTP, and the token routes (`GET /api/v1/tokens`,
+/// `DELETE /api/v1/tokens/{id}`, their fixed field names).
+#[tokio::test]
+async fn tokens_are_bound_to_their_agent_listed_and_revoked() {
+    let s = served().await;
+    let http = reqwest::Client::new();
+    let api = |token: &str| Api {
+        http: http.clone(),
+        base: s.url.clone(),
+        token: token.to_owned(),
+    };
+    let acme = api(&s.admin);
+    let globex = api(&s
+        .registry
+        .issue_token(
+            Principal::Admin {
+                organization: "globex".into(),
+            },
+            "globex-admin",
+        )
+        .await
+        .unwrap());
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let mcp_status = |token: String| {
+        let (http, url, body) = (http.clone(), s.url.clone(), initialize.clone());
+        async move {
+            http.post(format!("{url}/mcp"))
+                .header("accept", "application/json, text/event-stream")
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+
+    // A's agent and its token, named and with an expiry.
+    let (status, _) = acme
+        .call(
+            reqwest::Method::POST,
+            "/agents",
+            Some(json!({"id": "shared-bot"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, issued) = acme
+        .call(
+            reqwest::Method::POST,
+            "/agents/shared-bot/tokens",
+            Some(json!({"name": "laptop", "expires_at": "2099-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let old = issued["token"].as_str().unwrap().to_owned();
+    assert_eq!(mcp_status(old.clone()).await, 200);
+
+    let (status, listed) = acme.get("/tokens").await;
+    assert_eq!(status, StatusCode::OK);
+    let laptop = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "laptop")
+        .unwrap()
+        .clone();
+    for field in [
+        "id",
+        "kind",
+        "agent",
+        "name",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+    ] {
+        assert!(laptop.get(field).is_some(), "`{field}` in {laptop}");
+    }
+    assert_eq!(
+        (laptop["kind"].as_str(), laptop["agent"].as_str()),
+        (Some("agent"), Some("shared-bot"))
+    );
+    assert!(
+        laptop["last_used_at"].is_string(),
+        "the MCP call used it: {laptop}"
+    );
+    assert_eq!(laptop["expires_at"], "2099-01-01T00:00:00Z");
+    assert!(!listed.to_string().contains(&old), "lists never show a token");
+
+    // B creates the same id: no conflict, nothing revealed.
+    let (status, created) = globex
+        .call(
+            reqwest::Method::POST,
+            "/agents",
+            Some(json!({"id": "shared-bot"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["organization"], "globex");
+    let (_, theirs) = globex.get("/tokens").await;
+    assert!(
+        theirs
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["agent"] != "shared-bot"),
+        "B sees none of A's tokens: {theirs}"
+    );
+
+    // A deletes its agent: its token dies and does not come back with a namesake, in A or in B.
+    let (status, _) = acme
+        .call(reqwest::Method::DELETE, "/agents/shared-bot", None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(mcp_status(old.clone()).await, 401);
+    let (status, _) = acme
+        .call(
+            reqwest::Method::POST,
+            "/agents",
+            Some(json!({"id": "shared-bot"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        mcp_status(old.clone()).await,
+        401,
+        "re-creating the agent does not revive it"
+    );
+
+    // Revoking by id: another organization's id is not found; one's own stops at once.
+    let (_, theirs) = globex.get("/tokens").await;
+    let globex_id = theirs[0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = acme
+        .call(reqwest::Method::DELETE, &format!("/tokens/{globex_id}"), None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (_, listed) = acme.get("/tokens").await;
+    let own = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "admin")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = acme
+        .call(reqwest::Method::DELETE, &format!("/tokens/{own}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = acme.get("/tokens").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the revoked admin token no longer works"
+    );
+}
+
+/// Slow headers, trickled bodies, too many connections and oversized bodies, as the security test found
+/// them (slow clients stayed connected over 150 s).
+#[tokio::test]
+async fn slow_clients_oversized_bodies_and_connection_floods_are_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut options = tributary_cli::api::ServerOptions::default();
+    options.connections.header_read_timeout = std::time::Duration::from_secs(1);
+    options.connections.max_connections = 3;
+    options.body_read_timeout = std::time::Duration::from_secs(1);
+    let s = common::served_on(|_| tributary_core::TenantPolicy::default(), options).await;
+    let address = s.url.trim_start_matches("http://").to_owned();
+    let closed_within = |request: String, seconds: u64| {
+        let address = address.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut seen = Vec::new();
+            let read = tokio::time::timeout(
+                std::time::Duration::from_secs(seconds),
+                stream.read_to_end(&mut seen),
+            )
+            .await;
+            (read.is_ok(), String::from_utf8_lossy(&seen).into_owned())
+        }
+    };
+    // Headers never finished.
+    let (closed, _) = closed_within("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".into(), 5).await;
+    assert!(closed, "a slow-header connection is closed");
+    // Bodies trickled to /mcp and to the API.
+    for (path, token) in [("/mcp", &s.agent), ("/api/v1/agents", &s.admin)] {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+             Accept: application/json, text/event-stream\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{{\"jsonrpc\""
+        );
+        let (closed, reply) = closed_within(request, 5).await;
+        assert!(closed, "a trickled body to {path} is cut off");
+        assert!(!reply.starts_with("HTTP/1.1 2"), "{path}: {reply}");
+    }
+
+    // Oversized bodies are 413, on every route.
+    let http = reqwest::Client::new();
+    let big = "x".repeat(2 * 1024 * 1024);
+    for path in ["/api/v1/agents", "/mcp"] {
+        let response = http
+            .post(format!("{}{path}", s.url))
+            .bearer_auth(if path == "/mcp" { &s.agent } else { &s.admin })
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 413, "{path}");
+    }
+
+    // API and MCP answers are never cached.
+    let response = http
+        .get(format!("{}/api/v1/agents", s.url))
+        .bearer_auth(&s.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+
+    // Connections beyond the limit wait; they are served when others close.
+    let idle: Vec<tokio::net::TcpStream> =
+        futures_util::future::join_all((0..3).map(|_| tokio::net::TcpStream::connect(address.clone())))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+    let fresh = reqwest::Client::new();
+    let waited = fresh
+        .get(format!("{}/healthz", s.url))
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(waited.is_err(), "a fourth connection waits while three are open");
+    drop(idle);
+    let served = reqwest::Client::new()
+        .get(format!("{}/healthz", s.url))
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
 }

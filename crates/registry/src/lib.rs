@@ -57,7 +57,7 @@ pub use govern::limits::CallLimits;
 pub use govern::rate_limit::RateLimiter;
 pub use model::{
     Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, Origin, Outcome, Principal,
-    Status, TokenRecord,
+    Status, TokenRecord, TokenView,
 };
 pub use registry::{ADMIN, ConnectorUpdate, ConnectorView, NewConnector, Registry};
 pub use store::{PostgresStore, SqliteStore, Store};

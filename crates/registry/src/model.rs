@@ -127,7 +127,10 @@ pub struct ConnectorDefinition {
 /// An agent: an identity that calls tools, inside one organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
-    /// Its id (`support-bot`).
+    /// Its internal identity (`agt_…`), never reused: grants and tokens are bound to it, so an agent
+    /// deleted and created again under the same id starts with nothing of the old one's.
+    pub uid: String,
+    /// Its id (`support-bot`), unique within its organization; another organization may use the same.
     pub id: String,
     /// Its organization.
     pub organization: String,
@@ -222,20 +225,92 @@ pub enum Principal {
         /// The organization it administers.
         organization: String,
     },
-    /// An agent (the MCP endpoint).
+    /// An agent of one organization (the MCP endpoint).
     Agent {
-        /// The agent's id.
+        /// The agent's organization.
+        organization: String,
+        /// The agent's id within it.
         agent: String,
     },
+}
+
+impl Principal {
+    /// The organization it belongs to.
+    pub fn organization(&self) -> &str {
+        match self {
+            Principal::Admin { organization } | Principal::Agent { organization, .. } => organization,
+        }
+    }
+
+    /// `admin` or `agent`, as token lists show it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Principal::Admin { .. } => "admin",
+            Principal::Agent { .. } => "agent",
+        }
+    }
 }
 
 /// A stored token: only its SHA-256 hash is kept, as the key, never the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
+    /// Its public id (`tok_…`), to list and revoke it by; it lets no one in.
+    pub id: String,
     /// Who it speaks for.
     pub principal: Principal,
-    /// A label to tell tokens apart.
-    pub label: String,
+    /// For an agent token, the agent's internal identity: the token dies with that agent, and does not
+    /// come back with a new agent of the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_uid: Option<String>,
+    /// A name to tell tokens apart (`ci`, `console`, `laptop`).
+    #[serde(alias = "label")]
+    pub name: String,
     /// When it was issued.
     pub created_at: DateTime<Utc>,
+    /// When it last authenticated (recorded at most once a minute); `None` if never.
+    #[serde(default)]
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it stops working; `None` for never.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A token as lists show it: what it is for and when it was used, never the token or its hash. The field
+/// names are fixed (`GET /api/v1/tokens`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    /// Its id, for `DELETE /api/v1/tokens/{id}` and `tributary tokens revoke ID`.
+    pub id: String,
+    /// `admin` or `agent`.
+    pub kind: String,
+    /// The organization it belongs to.
+    pub organization: String,
+    /// The agent's id, for an agent token.
+    pub agent: Option<String>,
+    /// Its name.
+    pub name: String,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (to the minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it expires; `None` for never.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<&TokenRecord> for TokenView {
+    fn from(record: &TokenRecord) -> TokenView {
+        TokenView {
+            id: record.id.clone(),
+            kind: record.principal.kind().to_owned(),
+            organization: record.principal.organization().to_owned(),
+            agent: match &record.principal {
+                Principal::Agent { agent, .. } => Some(agent.clone()),
+                Principal::Admin { .. } => None,
+            },
+            name: record.name.clone(),
+            created_at: record.created_at,
+            last_used_at: record.last_used_at,
+            expires_at: record.expires_at,
+        }
+    }
 }

@@ -110,6 +110,8 @@ pub struct Registry {
     masker: Masker,
     limits: CallLimits,
     boundary: Boundary,
+    token_lifetime: Option<Duration>,
+    sessions: std::sync::Mutex<crate::tokens::Sessions>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -164,11 +166,23 @@ fn explain_dropped(error: Error, dropped: &[String]) -> Error {
 }
 
 fn check_name(name: &str) -> Result<()> {
-    if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        let message = "a connector name is 1 to 100 printable characters";
-        return Err(
-            Error::invalid_input(message).with_fields(vec![tributary_core::FieldError::new("name", message)])
-        );
+    if name.trim().is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        let message = format!("a connector name is 1 to {MAX_NAME} printable characters");
+        return Err(Error::invalid_input(message.clone())
+            .with_fields(vec![tributary_core::FieldError::new("name", message)]));
+    }
+    Ok(())
+}
+
+/// The longest name of a connector or an agent, in characters.
+pub(crate) const MAX_NAME: usize = 100;
+
+/// A free-text field (`name`) of at most `max` printable characters.
+fn check_text(field: &str, text: &str, max: usize) -> Result<()> {
+    if text.chars().count() > max || text.chars().any(char::is_control) {
+        let message = format!("is at most {max} printable characters");
+        return Err(Error::invalid_input(format!("the {field} {message}"))
+            .with_fields(vec![tributary_core::FieldError::new(field, message)]));
     }
     Ok(())
 }
@@ -195,7 +209,28 @@ impl Registry {
             cache: ResultCache::default(),
             masker: Masker::new(MaskPolicy::default())?,
             limits: CallLimits::default(),
+            token_lifetime: None,
+            sessions: std::sync::Mutex::new(crate::tokens::Sessions::default()),
         })
+    }
+
+    /// Tokens issued without an explicit expiry expire after `lifetime` (`None`: never, the default).
+    #[must_use]
+    pub fn with_token_lifetime(mut self, lifetime: Option<Duration>) -> Registry {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// The default lifetime of new tokens.
+    pub fn token_lifetime(&self) -> Option<Duration> {
+        self.token_lifetime
+    }
+
+    /// The console sessions, for the registry's own modules.
+    pub(crate) fn sessions(&self) -> std::sync::MutexGuard<'_, crate::tokens::Sessions> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Uses `limiter` (for example [`RateLimiter::redis`], shared by several hosts).
@@ -513,25 +548,28 @@ impl Registry {
         Ok(())
     }
 
-    /// Creates or renames an agent.
+    /// Creates an agent, or renames the organization's agent with this id. Ids are unique per
+    /// organization only: another organization's agent of the same id is neither seen nor touched.
     pub async fn put_agent(&self, organization: &str, id: &str, name: &str) -> Result<Agent> {
         if !tools::valid_name(id) {
-            return Err(Error::invalid_input(
-                "an agent id is 1 to 64 letters, digits, `_` or `-`",
-            ));
+            return Err(
+                Error::invalid_input("an agent id is 1 to 64 letters, digits, `_` or `-`").with_fields(vec![
+                    tributary_core::FieldError::new("id", "is 1 to 64 letters, digits, `_` or `-`"),
+                ]),
+            );
         }
-        if let Some(existing) = self.store.agent(id).await?
-            && existing.organization != organization
-        {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                format!("agent id `{id}` is taken"),
-            ));
-        }
-        let agent = Agent {
-            id: id.to_owned(),
-            organization: organization.to_owned(),
-            name: name.to_owned(),
+        check_text("name", name, MAX_NAME)?;
+        let agent = match self.store.agent_named(organization, id).await? {
+            Some(existing) => Agent {
+                name: name.to_owned(),
+                ..existing
+            },
+            None => Agent {
+                uid: new_id("agt")?,
+                id: id.to_owned(),
+                organization: organization.to_owned(),
+                name: name.to_owned(),
+            },
         };
         self.store.put_agent(&agent).await?;
         Ok(agent)
@@ -542,19 +580,23 @@ impl Registry {
         self.store.agents(organization).await
     }
 
+    /// Every organization's agent with this id, for the operator's commands (`tributary mcp --agent`).
+    pub async fn agents_named(&self, id: &str) -> Result<Vec<Agent>> {
+        self.store.agents_named(id).await
+    }
+
     /// The grants of an agent of the organization.
     pub async fn grants_of_agent(&self, organization: &str, agent: &str) -> Result<Vec<Grant>> {
         let agent = self.agent(organization, agent).await?;
-        self.store.grants_of_agent(&agent.id).await
+        self.store.grants_of_agent(&agent.uid).await
     }
 
-    /// Deletes an agent (and its grants).
+    /// Deletes an agent with its grants and its tokens: none of them comes back with a new agent of the
+    /// same id.
     pub async fn delete_agent(&self, organization: &str, agent: &str) -> Result<()> {
         let agent = self.agent(organization, agent).await?;
-        for grant in self.store.grants_of_agent(&agent.id).await? {
-            self.store.delete_grant(&agent.id, &grant.connector).await?;
-        }
-        self.store.delete_agent(&agent.id).await
+        self.store.delete_agent(&agent.uid).await?;
+        Ok(())
     }
 
     /// Discovers a connector's objects (the schema browser).
@@ -584,9 +626,8 @@ impl Registry {
 
     async fn agent(&self, organization: &str, id: &str) -> Result<Agent> {
         self.store
-            .agent(id)
+            .agent_named(organization, id)
             .await?
-            .filter(|agent| agent.organization == organization)
             .ok_or_else(|| not_found("agent", id))
     }
 
@@ -617,14 +658,14 @@ impl Registry {
             connector: definition.id,
             operations,
         };
-        self.store.put_grant(&grant).await?;
+        self.store.put_grant(&agent.uid, &grant).await?;
         Ok(grant)
     }
 
     /// Removes an agent's grant on a connector.
     pub async fn revoke(&self, organization: &str, agent: &str, connector: &str) -> Result<bool> {
         let agent = self.agent(organization, agent).await?;
-        self.store.delete_grant(&agent.id, connector).await
+        self.store.delete_grant(&agent.uid, connector).await
     }
 
     /// The live connector of a definition, built once and rebuilt when the definition changes.
@@ -727,10 +768,11 @@ impl Registry {
         })
     }
 
-    /// The tools `agent` may call: one per granted connector and operation class it holds.
-    pub async fn tools_for_agent(&self, agent: &str) -> Result<Vec<Tool>> {
+    /// The tools `agent` of `organization` may call: one per granted connector and operation class it
+    /// holds.
+    pub async fn tools_for_agent(&self, organization: &str, agent: &str) -> Result<Vec<Tool>> {
         Ok(self
-            .granted_tools(agent)
+            .granted_tools(organization, agent)
             .await?
             .1
             .into_iter()
@@ -739,14 +781,22 @@ impl Registry {
     }
 
     /// The agent, and each of its tools with the definition and grant it comes from.
-    async fn granted_tools(&self, agent: &str) -> Result<(Agent, Vec<(Tool, ConnectorDefinition, Grant)>)> {
-        let agent = self.store.agent(agent).await?.ok_or_else(|| {
-            Error::permission_denied(format!("unknown agent `{agent}`"))
-                .with_hint("an administrator must create the agent first")
-        })?;
+    async fn granted_tools(
+        &self,
+        organization: &str,
+        agent: &str,
+    ) -> Result<(Agent, Vec<(Tool, ConnectorDefinition, Grant)>)> {
+        let agent = self
+            .store
+            .agent_named(organization, agent)
+            .await?
+            .ok_or_else(|| {
+                Error::permission_denied(format!("unknown agent `{agent}`"))
+                    .with_hint("an administrator must create the agent first")
+            })?;
         let mut tools = Vec::new();
         let mut sources = Vec::new();
-        for grant in self.store.grants_of_agent(&agent.id).await? {
+        for grant in self.store.grants_of_agent(&agent.uid).await? {
             let Some(definition) = self.store.connector(&grant.connector).await? else {
                 continue;
             };
@@ -783,10 +833,16 @@ impl Registry {
         Ok((agent, tools))
     }
 
-    /// Calls a tool for an agent through the governed path, and audits it.
-    pub async fn call_tool(&self, agent: &str, tool: &str, arguments: Value) -> Result<ToolResult> {
+    /// Calls a tool for an agent of an organization through the governed path, and audits it.
+    pub async fn call_tool(
+        &self,
+        organization: &str,
+        agent: &str,
+        tool: &str,
+        arguments: Value,
+    ) -> Result<ToolResult> {
         // 1. Identify: the agent, then the tool among its own, with its connector and grant.
-        let (agent, tools) = self.granted_tools(agent).await?;
+        let (agent, tools) = self.granted_tools(organization, agent).await?;
         let Some((tool, definition, grant)) =
             tools.into_iter().find(|(candidate, _, _)| candidate.name == tool)
         else {

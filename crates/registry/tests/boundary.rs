@@ -524,7 +524,7 @@ async fn the_stores_and_the_keys_files_are_refused_to_every_connector() {
         .await
         .unwrap();
     let error = registry
-        .call_tool("bot", "attempt_get", json!({"key": "innocent.db"}))
+        .call_tool("acme", "bot", "attempt_get", json!({"key": "innocent.db"}))
         .await
         .expect_err("the hard link is refused");
     assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");

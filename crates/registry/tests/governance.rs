@@ -33,7 +33,7 @@ async fn the_rate_limit_is_exact_under_concurrent_calls() {
         .unwrap();
     let calls = (0..20).map(|_| {
         host.registry
-            .call_tool("bot", "shop_query", json!({"sql": "SELECT 1"}))
+            .call_tool("acme", "bot", "shop_query", json!({"sql": "SELECT 1"}))
     });
     let results = futures_util::future::join_all(calls).await;
     let allowed = results.iter().filter(|r| r.is_ok()).count();
@@ -101,7 +101,7 @@ async fn two_registries_share_one_limit_through_redis() {
     first.grant("acme", "bot", &shop.id, [Read].into()).await.unwrap();
     let calls = (0..16).map(|i| {
         let registry = if i % 2 == 0 { &first } else { &second };
-        registry.call_tool("bot", "shop_query", json!({"sql": "SELECT 1"}))
+        registry.call_tool("acme", "bot", "shop_query", json!({"sql": "SELECT 1"}))
     });
     let results = futures_util::future::join_all(calls).await;
     assert_eq!(
@@ -135,12 +135,19 @@ async fn reads_are_cached_until_they_expire_or_a_write_happens() {
     r.put_agent("acme", "bot", "Bot").await.unwrap();
     r.grant("acme", "bot", &shop, [Read, Write].into()).await.unwrap();
     let query = json!({"sql": "SELECT count(*) FROM orders"});
-    let first = r.call_tool("bot", "shop_query", query.clone()).await.unwrap();
-    let second = r.call_tool("bot", "shop_query", query.clone()).await.unwrap();
+    let first = r
+        .call_tool("acme", "bot", "shop_query", query.clone())
+        .await
+        .unwrap();
+    let second = r
+        .call_tool("acme", "bot", "shop_query", query.clone())
+        .await
+        .unwrap();
     assert!(!first.cached && second.cached, "the second read is a hit");
     assert_eq!(first.data, second.data);
     let other = r
         .call_tool(
+            "acme",
             "bot",
             "shop_query",
             json!({"sql": "SELECT count(*) FROM customers"}),
@@ -150,19 +157,26 @@ async fn reads_are_cached_until_they_expire_or_a_write_happens() {
     assert!(!other.cached, "other parameters, other entry");
 
     r.call_tool(
+        "acme",
         "bot",
         "shop_insert",
         json!({"table": "orders", "rows": [{"id": 50, "customer_id": 1, "total": 1, "status": "x"}]}),
     )
     .await
     .unwrap();
-    let after_write = r.call_tool("bot", "shop_query", query.clone()).await.unwrap();
+    let after_write = r
+        .call_tool("acme", "bot", "shop_query", query.clone())
+        .await
+        .unwrap();
     assert!(!after_write.cached, "a write invalidates the connector's reads");
     assert_ne!(after_write.data, first.data, "and the new count shows");
 
     tokio::time::sleep(Duration::from_millis(1300)).await;
     assert!(
-        !r.call_tool("bot", "shop_query", query).await.unwrap().cached,
+        !r.call_tool("acme", "bot", "shop_query", query)
+            .await
+            .unwrap()
+            .cached,
         "entries expire after the TTL"
     );
     let audit = r
@@ -202,21 +216,32 @@ async fn every_call_is_audited_including_denied_ones() {
     r.grant("acme", "bot", &shop, [Read].into()).await.unwrap();
     r.grant("acme", "bot", &quiet, [Read].into()).await.unwrap();
     r.call_tool(
+        "acme",
         "bot",
         "shop_query",
         json!({"sql": "SELECT email FROM customers WHERE id = 1"}),
     )
     .await
     .unwrap();
-    r.call_tool("bot", "shop_query", json!({"sql": "SELECT * FROM secrets"}))
-        .await
-        .unwrap_err();
+    r.call_tool(
+        "acme",
+        "bot",
+        "shop_query",
+        json!({"sql": "SELECT * FROM secrets"}),
+    )
+    .await
+    .unwrap_err();
     let missing = r
-        .call_tool("bot", "shop_query", json!({"sql": "SELECT nope FROM orders"}))
+        .call_tool(
+            "acme",
+            "bot",
+            "shop_query",
+            json!({"sql": "SELECT nope FROM orders"}),
+        )
         .await
         .unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
-    r.call_tool("bot", "quiet_query", json!({"sql": "SELECT 1"}))
+    r.call_tool("acme", "bot", "quiet_query", json!({"sql": "SELECT 1"}))
         .await
         .unwrap();
     r.test_connection("acme", &shop).await.unwrap();

@@ -58,8 +58,9 @@ async fn the_matrix_of_organizations_agents_operations_and_objects() {
         ErrorKind::NotFound
     );
 
+    let org = |agent: &str| if agent == "outsider" { "globex" } else { "acme" };
     let names = |tools: Vec<tributary_registry::Tool>| tools.into_iter().map(|t| t.name).collect::<Vec<_>>();
-    let reader_tools = names(r.tools_for_agent("reader").await.unwrap());
+    let reader_tools = names(r.tools_for_agent("acme", "reader").await.unwrap());
     assert!(
         reader_tools.contains(&"shop_query".to_owned()) && reader_tools.contains(&"archive_query".to_owned())
     );
@@ -67,10 +68,10 @@ async fn the_matrix_of_organizations_agents_operations_and_objects() {
         !reader_tools.iter().any(|name| name == "shop_insert"),
         "no write tools for a read grant: {reader_tools:?}"
     );
-    assert!(names(r.tools_for_agent("writer").await.unwrap()).contains(&"shop_insert".to_owned()));
-    assert!(r.tools_for_agent("nobody").await.unwrap().is_empty());
+    assert!(names(r.tools_for_agent("acme", "writer").await.unwrap()).contains(&"shop_insert".to_owned()));
+    assert!(r.tools_for_agent("acme", "nobody").await.unwrap().is_empty());
     assert_eq!(
-        names(r.tools_for_agent("outsider").await.unwrap()).len(),
+        names(r.tools_for_agent("globex", "outsider").await.unwrap()).len(),
         3,
         "globex's connector, its three reads"
     );
@@ -100,11 +101,12 @@ async fn the_matrix_of_organizations_agents_operations_and_objects() {
         ("outsider", "shop_query", json!({"sql": "SELECT id FROM orders"})),
     ];
     for (agent, tool, args) in allowed {
-        let result = r.call_tool(agent, tool, args.clone()).await;
+        let result = r.call_tool(org(agent), agent, tool, args.clone()).await;
         assert!(result.is_ok(), "{agent} {tool} {args}: {result:?}");
     }
     let count = r
         .call_tool(
+            "acme",
             "writer",
             "shop_query",
             json!({"sql": "SELECT count(*) AS n FROM orders"}),
@@ -164,7 +166,10 @@ async fn the_matrix_of_organizations_agents_operations_and_objects() {
         ),
     ];
     for (agent, tool, args, kind) in denied {
-        let error = r.call_tool(agent, tool, args.clone()).await.unwrap_err();
+        let error = r
+            .call_tool(org(agent), agent, tool, args.clone())
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), kind, "{agent} {tool} {args}: {error}");
         assert!(!error.message().is_empty() && !error.hint().is_empty());
     }
@@ -181,9 +186,9 @@ async fn the_matrix_of_organizations_agents_operations_and_objects() {
     )
     .await
     .unwrap();
-    assert!(!names(r.tools_for_agent("reader").await.unwrap()).contains(&"archive_query".to_owned()));
+    assert!(!names(r.tools_for_agent("acme", "reader").await.unwrap()).contains(&"archive_query".to_owned()));
     r.revoke("acme", "reader", &shop).await.unwrap();
-    assert!(r.tools_for_agent("reader").await.unwrap().is_empty());
+    assert!(r.tools_for_agent("acme", "reader").await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -218,6 +223,7 @@ async fn a_postgresql_connector_governed_the_same_way() {
     r.grant("acme", "analyst", &pg.id, [Read].into()).await.unwrap();
     let result = r
         .call_tool(
+            "acme",
             "analyst",
             "crm_query",
             json!({"sql": "SELECT id, email FROM customers"}),
@@ -232,6 +238,7 @@ async fn a_postgresql_connector_governed_the_same_way() {
     assert_eq!(result.masked["email"], 1);
     let error = r
         .call_tool(
+            "acme",
             "analyst",
             "crm_query",
             json!({"sql": "SELECT salary FROM payroll"}),

@@ -71,7 +71,7 @@ async fn a_planted_secret_appears_nowhere() {
         );
         r.grant("acme", "bot", &view.id, [Read].into()).await.unwrap();
     }
-    for tool in r.tools_for_agent("bot").await.unwrap() {
+    for tool in r.tools_for_agent("acme", "bot").await.unwrap() {
         shown.push_str(&serde_json::to_string(&tool).unwrap());
         let operation = tool.operation.as_str();
         let args = match operation {
@@ -80,7 +80,7 @@ async fn a_planted_secret_appears_nowhere() {
             "get" | "head" | "presign_get" => json!({"key": "x"}),
             _ => json!({}),
         };
-        match r.call_tool("bot", &tool.name, args).await {
+        match r.call_tool("acme", "bot", &tool.name, args).await {
             Ok(result) => shown.push_str(&serde_json::to_string(&result).unwrap()),
             Err(error) => shown.push_str(&format!(
                 "{error} {error:?} {}",
@@ -213,6 +213,7 @@ async fn tokens_are_stored_hashed_and_scoped() {
     assert!(
         r.issue_token(
             Principal::Agent {
+                organization: "acme".into(),
                 agent: "ghost".into()
             },
             "x"
@@ -223,12 +224,21 @@ async fn tokens_are_stored_hashed_and_scoped() {
     );
     r.put_agent("acme", "bot", "Bot").await.unwrap();
     let agent = r
-        .issue_token(Principal::Agent { agent: "bot".into() }, "mcp")
+        .issue_token(
+            Principal::Agent {
+                organization: "acme".into(),
+                agent: "bot".into(),
+            },
+            "mcp",
+        )
         .await
         .unwrap();
     assert_eq!(
         r.authenticate(&agent).await.unwrap(),
-        Principal::Agent { agent: "bot".into() }
+        Principal::Agent {
+            organization: "acme".into(),
+            agent: "bot".into()
+        }
     );
     for bad in ["", "trb_", "Bearer x", &admin[..admin.len() - 1]] {
         assert_eq!(
@@ -247,4 +257,210 @@ async fn tokens_are_stored_hashed_and_scoped() {
             "tokens are never stored"
         );
     }
+}
+
+/// The reported attack: organization A deletes `shared-bot`, B creates `shared-bot`, and A's old token
+/// must not reach B's tools; re-creating an agent must not bring its old tokens back.
+#[tokio::test]
+async fn a_token_dies_with_its_agent_and_never_reaches_a_namesake() {
+    use tributary_registry::Principal;
+    let host = host().await;
+    let r = &host.registry;
+    let bot = |organization: &str| Principal::Agent {
+        organization: organization.into(),
+        agent: "shared-bot".into(),
+    };
+    r.put_agent("acme", "shared-bot", "A's bot").await.unwrap();
+    let old = r.issue_token(bot("acme"), "laptop").await.unwrap();
+    assert_eq!(r.authenticate(&old).await.unwrap(), bot("acme"));
+
+    // Another organization may use the same id, and creating it reveals nothing of acme's.
+    let theirs = r.put_agent("globex", "shared-bot", "B's bot").await.unwrap();
+    assert_eq!(theirs.organization, "globex");
+    assert_eq!(
+        r.authenticate(&old).await.unwrap(),
+        bot("acme"),
+        "acme's token is still acme's"
+    );
+
+    r.delete_agent("acme", "shared-bot").await.unwrap();
+    assert_eq!(
+        r.authenticate(&old).await.unwrap_err().kind(),
+        ErrorKind::Authentication,
+        "deleting the agent deleted its token"
+    );
+    assert!(
+        r.tokens(Some("acme")).await.unwrap().is_empty(),
+        "nothing of the token is left"
+    );
+    r.put_agent("acme", "shared-bot", "A's new bot").await.unwrap();
+    assert_eq!(
+        r.authenticate(&old).await.unwrap_err().kind(),
+        ErrorKind::Authentication,
+        "re-creating the agent does not bring its old token back"
+    );
+    assert_eq!(
+        r.tools_for_agent("globex", "shared-bot").await.unwrap().len(),
+        0,
+        "B's agent is B's: no grants"
+    );
+}
+
+#[tokio::test]
+async fn tokens_have_names_expiry_last_use_and_can_be_listed_and_revoked_by_id() {
+    use tributary_registry::Principal;
+    let host = host().await;
+    let r = &host.registry;
+    let admin = Principal::Admin {
+        organization: "acme".into(),
+    };
+    let soon = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let short = r
+        .issue_token_until(admin.clone(), "short-lived", Some(soon))
+        .await
+        .unwrap();
+    let kept = r.issue_token(admin.clone(), "ops").await.unwrap();
+    r.issue_token(
+        Principal::Admin {
+            organization: "globex".into(),
+        },
+        "theirs",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.issue_token_until(admin.clone(), "past", Some(chrono::Utc::now()))
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        r.issue_token(admin.clone(), &"x".repeat(101))
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput,
+        "names have a length limit"
+    );
+
+    let listed = r.tokens(Some("acme")).await.unwrap();
+    assert_eq!(listed.len(), 2, "only acme's: {listed:?}");
+    let ops = listed.iter().find(|t| t.name == "ops").unwrap();
+    assert_eq!((ops.kind.as_str(), ops.agent.as_deref()), ("admin", None));
+    assert!(ops.last_used_at.is_none() && ops.expires_at.is_none());
+    let value = serde_json::to_value(ops).unwrap();
+    for field in [
+        "id",
+        "kind",
+        "agent",
+        "name",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+    ] {
+        assert!(value.get(field).is_some(), "fixed field `{field}` in {value}");
+    }
+    assert!(!value.to_string().contains(&kept), "a list never shows a token");
+
+    r.authenticate(&kept).await.unwrap();
+    let used = r.tokens(Some("acme")).await.unwrap();
+    assert!(
+        used.iter()
+            .find(|t| t.name == "ops")
+            .unwrap()
+            .last_used_at
+            .is_some()
+    );
+
+    r.authenticate(&short).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    assert_eq!(
+        r.authenticate(&short).await.unwrap_err().kind(),
+        ErrorKind::Authentication,
+        "an expired token is refused"
+    );
+
+    // Revoking by id: only within the organization; the token stops at once.
+    let theirs = r.tokens(Some("globex")).await.unwrap().remove(0);
+    assert_eq!(
+        r.revoke_token_id(Some("acme"), &theirs.id)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound,
+        "another organization's token is not found"
+    );
+    r.revoke_token_id(Some("acme"), &ops.id).await.unwrap();
+    assert_eq!(
+        r.authenticate(&kept).await.unwrap_err().kind(),
+        ErrorKind::Authentication
+    );
+    // The default lifetime applies to tokens issued without an expiry.
+    let r = tributary_registry::Registry::new(
+        host.store.clone(),
+        tributary_registry::KeyRing::new(MasterKey::generate().unwrap()),
+        tributary_registry::ConnectorTypes::empty(),
+    )
+    .unwrap()
+    .with_token_lifetime(Some(std::time::Duration::from_secs(3600)));
+    r.issue_token(admin, "default").await.unwrap();
+    let default = r
+        .tokens(Some("acme"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "default")
+        .unwrap();
+    let left = default.expires_at.unwrap() - chrono::Utc::now();
+    assert!(left > chrono::Duration::minutes(59) && left <= chrono::Duration::minutes(60));
+}
+
+#[tokio::test]
+async fn console_sessions_end_at_sign_out_and_when_their_token_is_revoked() {
+    use tributary_registry::Principal;
+    let host = host().await;
+    let r = &host.registry;
+    let admin = Principal::Admin {
+        organization: "acme".into(),
+    };
+    let hour = std::time::Duration::from_secs(3600);
+    let token = r.issue_token(admin.clone(), "console").await.unwrap();
+    let (first, principal) = r.open_session(&token, hour).await.unwrap();
+    assert_eq!(principal, admin);
+    assert!(first.starts_with("trs_") && !first.contains(&token));
+    let (second, _) = r.open_session(&token, hour).await.unwrap();
+    assert_eq!(r.session(&first).await.unwrap(), admin);
+    assert!(r.end_session(&first));
+    assert_eq!(
+        r.session(&first).await.unwrap_err().kind(),
+        ErrorKind::Authentication,
+        "signed out"
+    );
+    assert_eq!(
+        r.session(&second).await.unwrap(),
+        admin,
+        "the other session stays"
+    );
+    let id = r.tokens(Some("acme")).await.unwrap().remove(0).id;
+    r.revoke_token_id(None, &id).await.unwrap();
+    assert_eq!(
+        r.session(&second).await.unwrap_err().kind(),
+        ErrorKind::Authentication,
+        "revoking the token ended its session"
+    );
+    assert_eq!(
+        r.session(&token).await.unwrap_err().kind(),
+        ErrorKind::Authentication,
+        "a token is not a session id"
+    );
+    let (brief, _) = r
+        .open_session(
+            &r.issue_token(admin, "brief").await.unwrap(),
+            std::time::Duration::from_millis(50),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(r.session(&brief).await.is_err(), "a session ends at its lifetime");
 }

@@ -1,5 +1,5 @@
 //! One suite, both stores: SQLite (a file) and PostgreSQL (the real server).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::sync::Arc;
 
@@ -93,6 +93,7 @@ async fn suite(store: Arc<dyn Store>) {
     );
 
     let agent = Agent {
+        uid: "agt_1".into(),
         id: "bot".into(),
         organization: "acme".into(),
         name: "Bot".into(),
@@ -100,31 +101,57 @@ async fn suite(store: Arc<dyn Store>) {
     store.put_agent(&agent).await.unwrap();
     assert_eq!(store.agents("acme").await.unwrap(), vec![agent.clone()]);
     assert!(store.agents("globex").await.unwrap().is_empty());
+    // Agent ids are unique per organization: another organization may use the same id.
+    let theirs = Agent {
+        uid: "agt_2".into(),
+        organization: "globex".into(),
+        ..agent.clone()
+    };
+    store.put_agent(&theirs).await.unwrap();
+    assert_eq!(
+        store.agent_named("globex", "bot").await.unwrap(),
+        Some(theirs.clone())
+    );
+    assert_eq!(store.agent("agt_1").await.unwrap(), Some(agent.clone()));
+    assert_eq!(store.agents_named("bot").await.unwrap().len(), 2);
+    let twin = Agent {
+        uid: "agt_3".into(),
+        ..agent.clone()
+    };
+    assert_eq!(
+        store.put_agent(&twin).await.unwrap_err().kind(),
+        tributary_core::ErrorKind::Conflict,
+        "a second `bot` in acme"
+    );
     let grant = Grant {
         agent: "bot".into(),
         connector: "con_a".into(),
         operations: [AccessClass::Read].into(),
     };
-    store.put_grant(&grant).await.unwrap();
+    store.put_grant("agt_1", &grant).await.unwrap();
     store
-        .put_grant(&Grant {
-            connector: "con_b".into(),
-            ..grant.clone()
-        })
+        .put_grant(
+            "agt_1",
+            &Grant {
+                connector: "con_b".into(),
+                ..grant.clone()
+            },
+        )
         .await
         .unwrap();
-    assert_eq!(store.grants_of_agent("bot").await.unwrap().len(), 2);
+    assert_eq!(store.grants_of_agent("agt_1").await.unwrap().len(), 2);
+    assert!(store.grants_of_agent("agt_2").await.unwrap().is_empty());
     assert_eq!(
         store.grants_on_connector("con_a").await.unwrap(),
         vec![grant.clone()]
     );
-    assert!(store.delete_grant("bot", "con_b").await.unwrap());
-    assert!(!store.delete_grant("bot", "con_b").await.unwrap());
+    assert!(store.delete_grant("agt_1", "con_b").await.unwrap());
+    assert!(!store.delete_grant("agt_1", "con_b").await.unwrap());
 
     assert!(store.delete_connector("con_a").await.unwrap());
     assert!(store.connector("con_a").await.unwrap().is_none());
     assert!(
-        store.grants_of_agent("bot").await.unwrap().is_empty(),
+        store.grants_of_agent("agt_1").await.unwrap().is_empty(),
         "deleting a connector deletes its grants"
     );
 
@@ -178,18 +205,50 @@ async fn suite(store: Arc<dyn Store>) {
     assert_eq!(second_page[0].operation, "query", "paging walks back in time");
 
     let token = TokenRecord {
+        id: "tok_1".into(),
         principal: Principal::Admin {
             organization: "acme".into(),
         },
-        label: "ci".into(),
+        agent_uid: None,
+        name: "ci".into(),
         created_at: Utc::now(),
+        last_used_at: None,
+        expires_at: None,
     };
     store.put_token("hash-1", &token).await.unwrap();
-    assert_eq!(store.token("hash-1").await.unwrap(), Some(token));
+    assert_eq!(store.token("hash-1").await.unwrap(), Some(token.clone()));
+    let agent_token = TokenRecord {
+        id: "tok_2".into(),
+        principal: Principal::Agent {
+            organization: "acme".into(),
+            agent: "bot".into(),
+        },
+        agent_uid: Some("agt_1".into()),
+        ..token.clone()
+    };
+    store.put_token("hash-2", &agent_token).await.unwrap();
+    assert_eq!(store.tokens(Some("acme")).await.unwrap().len(), 2);
+    assert!(store.tokens(Some("globex")).await.unwrap().is_empty());
+    assert_eq!(store.tokens(None).await.unwrap().len(), 2);
+    let used = Utc::now();
+    store.touch_token("tok_1", used).await.unwrap();
+    assert_eq!(
+        store.token_by_id("tok_1").await.unwrap().unwrap().last_used_at,
+        Some(used)
+    );
     assert!(store.delete_token("hash-1").await.unwrap());
     assert!(store.token("hash-1").await.unwrap().is_none());
-    store.delete_agent("bot").await.unwrap();
-    assert!(store.agent("bot").await.unwrap().is_none());
+    assert!(!store.delete_token_by_id("tok_1").await.unwrap());
+    assert!(store.delete_agent("agt_1").await.unwrap());
+    assert!(store.agent("agt_1").await.unwrap().is_none());
+    assert!(
+        store.token_by_id("tok_2").await.unwrap().is_none(),
+        "deleting an agent deletes its tokens"
+    );
+    assert!(
+        store.agent("agt_2").await.unwrap().is_some(),
+        "globex's bot stays"
+    );
     let future = store
         .audit(&AuditQuery {
             organization: "acme".into(),
@@ -256,4 +315,70 @@ async fn postgres_store_passes_the_suite_and_migrates_once() {
         concurrently.is_ok(),
         "instances starting together do not race on migrations"
     );
+}
+
+/// The schema as it stood at version 2, before agents had an internal identity, with one agent, its
+/// grant, an admin token and an agent token.
+const VERSION_2: &str = "CREATE TABLE tributary_migrations (version INTEGER PRIMARY KEY);
+    INSERT INTO tributary_migrations (version) VALUES (1), (2);
+    CREATE TABLE connectors (id TEXT PRIMARY KEY, organization TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (organization, name));
+    CREATE TABLE agents (id TEXT PRIMARY KEY, organization TEXT NOT NULL, body TEXT NOT NULL);
+    CREATE TABLE grants (agent TEXT NOT NULL, connector TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (agent, connector));
+    CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, organization TEXT NOT NULL, agent TEXT NOT NULL, connector TEXT NOT NULL, body TEXT NOT NULL);
+    CREATE TABLE tokens (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+    INSERT INTO agents VALUES ('shared-bot', 'acme', '{\"id\":\"shared-bot\",\"organization\":\"acme\",\"name\":\"Bot\"}');
+    INSERT INTO grants VALUES ('shared-bot', 'con_a', '{\"agent\":\"shared-bot\",\"connector\":\"con_a\",\"operations\":[\"read\"]}');
+    INSERT INTO tokens VALUES ('0123456789abcdef0123', '{\"principal\":{\"kind\":\"admin\",\"organization\":\"acme\"},\"label\":\"ci\",\"created_at\":\"2026-01-01T00:00:00Z\"}');
+    INSERT INTO tokens VALUES ('fedcba9876543210fedc', '{\"principal\":{\"kind\":\"agent\",\"agent\":\"shared-bot\"},\"label\":\"old\",\"created_at\":\"2026-01-01T00:00:00Z\"}');";
+
+/// What version 3 must make of [`VERSION_2`]: the agent keeps its grant under a uid, the admin token
+/// works with an id, and the agent token (bound to nothing but a reusable name) is gone.
+async fn migrated_from_version_2(store: &dyn Store) {
+    let agent = store.agent_named("acme", "shared-bot").await.unwrap().unwrap();
+    assert_eq!(agent.uid, "shared-bot", "an old id was unique, so it is the uid");
+    assert_eq!(store.grants_of_agent(&agent.uid).await.unwrap().len(), 1);
+    let tokens = store.tokens(None).await.unwrap();
+    assert_eq!(tokens.len(), 1, "the agent token is removed: {tokens:?}");
+    assert_eq!(tokens[0].id, "tok_0123456789abcdef");
+    assert_eq!(tokens[0].name, "ci", "the label becomes the name");
+    assert_eq!(
+        store
+            .token("0123456789abcdef0123")
+            .await
+            .unwrap()
+            .unwrap()
+            .principal,
+        Principal::Admin {
+            organization: "acme".into()
+        }
+    );
+    assert!(store.tokens(Some("acme")).await.unwrap().len() == 1);
+}
+
+#[tokio::test]
+async fn a_version_2_sqlite_store_is_migrated_without_its_unbound_agent_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(VERSION_2)
+        .unwrap();
+    migrated_from_version_2(&SqliteStore::open(&path).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn a_version_2_postgres_store_is_migrated_without_its_unbound_agent_tokens() {
+    let server = tributary_testkit::postgres()
+        .await
+        .expect("PostgreSQL for the store (see tributary-testkit)");
+    let database = server.create_database().await.unwrap();
+    server
+        .connect(&database)
+        .await
+        .unwrap()
+        .batch_execute(&VERSION_2.replace("seq INTEGER PRIMARY KEY", "seq BIGSERIAL PRIMARY KEY"))
+        .await
+        .unwrap();
+    let url = server.url_for(&database);
+    migrated_from_version_2(&PostgresStore::open(&url).await.unwrap()).await;
 }

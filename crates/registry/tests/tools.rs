@@ -31,7 +31,7 @@ async fn tools_have_safe_unique_names_schemas_and_annotations() {
     r.put_agent("acme", "bot", "Bot").await.unwrap();
     r.grant("acme", "bot", &a, [Read, Write].into()).await.unwrap();
     r.grant("acme", "bot", &b, [Read].into()).await.unwrap();
-    let tools = r.tools_for_agent("bot").await.unwrap();
+    let tools = r.tools_for_agent("acme", "bot").await.unwrap();
     assert_eq!(
         tools.len(),
         9,
@@ -94,7 +94,12 @@ async fn results_are_capped_in_rows_and_bytes() {
     r.put_agent("acme", "bot", "Bot").await.unwrap();
     r.grant("acme", "bot", &shop.id, [Read].into()).await.unwrap();
     let result = r
-        .call_tool("bot", "shop_query", json!({"sql": "SELECT * FROM orders"}))
+        .call_tool(
+            "acme",
+            "bot",
+            "shop_query",
+            json!({"sql": "SELECT * FROM orders"}),
+        )
         .await
         .unwrap();
     let truncation = result.truncation.expect("three orders over a cap of two");
@@ -193,7 +198,7 @@ async fn reads_are_retried_and_writes_are_not() {
         .id;
     r.put_agent("acme", "bot", "Bot").await.unwrap();
     r.grant("acme", "bot", &id, [Read, Write].into()).await.unwrap();
-    let read = r.call_tool("bot", "src_read", json!({})).await.unwrap();
+    let read = r.call_tool("acme", "bot", "src_read", json!({})).await.unwrap();
     assert_eq!(
         read.data,
         Data::Document {
@@ -202,7 +207,10 @@ async fn reads_are_retried_and_writes_are_not() {
         "two retries, then success"
     );
     attempts.store(0, Ordering::SeqCst);
-    let error = r.call_tool("bot", "src_write", json!({})).await.unwrap_err();
+    let error = r
+        .call_tool("acme", "bot", "src_write", json!({}))
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unreachable);
     assert_eq!(attempts.load(Ordering::SeqCst), 1, "a write is tried once");
 }

@@ -11,11 +11,11 @@ use tributary_registry::{Principal, Registry};
 use super::error::ApiError;
 use crate::console::session::{CSRF_HEADER, SESSION_COOKIE, cookie, csrf_matches};
 
-/// The console's session token, accepted only with its CSRF header, so that another site cannot make a
+/// The console's session id, accepted only with its CSRF header, so that another site cannot make a
 /// signed-in browser call the API.
-fn console_token(headers: &http::HeaderMap) -> Result<&str, ApiError> {
-    let Some(token) = cookie(headers, SESSION_COOKIE) else {
-        return Err(ApiError(
+fn console_session(headers: &http::HeaderMap) -> Result<&str, ApiError> {
+    let Some(session) = cookie(headers, SESSION_COOKIE) else {
+        return Err(ApiError::from(
             Error::new(ErrorKind::Authentication, "this route needs an admin token")
                 .with_hint("send `Authorization: Bearer <admin token>`"),
         ));
@@ -24,10 +24,10 @@ fn console_token(headers: &http::HeaderMap) -> Result<&str, ApiError> {
         .get(CSRF_HEADER)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
-    if csrf_matches(token, csrf) {
-        Ok(token)
+    if csrf_matches(session, csrf) {
+        Ok(session)
     } else {
-        Err(ApiError(
+        Err(ApiError::from(
             Error::permission_denied("a request with the console's session cookie needs its CSRF token")
                 .with_hint(format!(
                     "send the page's csrf-token in the `{CSRF_HEADER}` header"
@@ -54,13 +54,13 @@ where
             .get(http::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "));
-        let token = match bearer {
-            Some(token) => token,
-            None => console_token(&parts.headers)?,
+        let principal = match bearer {
+            Some(token) => registry.authenticate(token).await?,
+            None => registry.session(console_session(&parts.headers)?).await?,
         };
-        match registry.authenticate(token).await? {
+        match principal {
             Principal::Admin { organization } => Ok(Admin(organization)),
-            Principal::Agent { .. } => Err(ApiError(
+            Principal::Agent { .. } => Err(ApiError::from(
                 Error::permission_denied("agent tokens cannot use the admin API")
                     .with_hint("agents use /mcp; administrators use an admin token"),
             )),

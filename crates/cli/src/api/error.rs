@@ -6,13 +6,26 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tributary_core::{Error, ErrorKind};
 
-/// A failed request.
+/// A failed request: the error, and the HTTP status when its kind's is not the right one (`413`).
 #[derive(Debug)]
-pub(crate) struct ApiError(pub(crate) Error);
+pub(crate) struct ApiError {
+    error: Error,
+    status: Option<StatusCode>,
+}
 
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
-        ApiError(error)
+        ApiError { error, status: None }
+    }
+}
+
+impl ApiError {
+    /// The error, answered with `status` instead of its kind's.
+    pub(crate) fn with_status(error: Error, status: StatusCode) -> ApiError {
+        ApiError {
+            error,
+            status: Some(status),
+        }
     }
 }
 
@@ -33,7 +46,7 @@ fn status(kind: ErrorKind) -> StatusCode {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let report = self.0.report();
+        let report = self.error.report();
         let body = serde_json::json!({ "error": {
             "code": report.kind.code(),
             "message": report.message,
@@ -41,13 +54,13 @@ impl IntoResponse for ApiError {
             "retryable": report.retryable,
             "fields": report.fields,
         }});
-        (status(report.kind), Json(body)).into_response()
+        (self.status.unwrap_or_else(|| status(report.kind)), Json(body)).into_response()
     }
 }
 
 /// Unknown routes, as JSON like every other error.
 pub(crate) async fn not_found() -> ApiError {
-    ApiError(Error::not_found("no such route").with_hint("see /api/v1/openapi.json for the routes"))
+    ApiError::from(Error::not_found("no such route").with_hint("see /api/v1/openapi.json for the routes"))
 }
 
 /// A body that is not the JSON a route expects.
@@ -58,7 +71,10 @@ pub(crate) fn bad_body(rejection: axum::extract::rejection::JsonRejection) -> Ap
         rejection.body_text()
     ));
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError(error.with_hint(format!("requests are limited to {} bytes", super::MAX_BODY)));
+        return ApiError::with_status(
+            error.with_hint(format!("requests are limited to {} bytes", super::MAX_BODY)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        );
     }
-    ApiError(error.with_hint("send JSON as /api/v1/openapi.json describes"))
+    ApiError::from(error.with_hint("send JSON as /api/v1/openapi.json describes"))
 }

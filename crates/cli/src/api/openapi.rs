@@ -63,7 +63,9 @@ pub fn spec() -> Value {
                 "delete": with(operation("Delete an agent and its grants", None, "deleted (204)"), vec![id.clone()]),
             },
             "/agents/{id}/tools": { "get": with(operation("The agent's tools, as MCP lists them", None, "the tools"), vec![id.clone()]) },
-            "/agents/{id}/tokens": { "post": with(operation("Issue a token for the agent (for /mcp); shown once", None, "the token"), vec![id.clone()]) },
+            "/agents/{id}/tokens": { "post": with(operation("Issue a token for the agent (for /mcp); shown once. Optional body: {\"name\", \"expires_at\" (RFC 3339)}", None, "the token"), vec![id.clone()]) },
+            "/tokens": { "get": operation("The organization's tokens: id, kind, agent, name, created_at, last_used_at, expires_at (never the token)", None, "the tokens") },
+            "/tokens/{id}": { "delete": with(operation("Revoke a token; console sessions opened with it end", None, "revoked"), vec![id.clone()]) },
             "/agents/{id}/grants": { "get": with(operation("The agent's grants", None, "the grants"), vec![id.clone()]) },
             "/agents/{id}/grants/{connector}": {
                 "put": with(operation("Grant operations on a connector", Some("Grant"), "the grant"), vec![id.clone(), connector.clone()]),

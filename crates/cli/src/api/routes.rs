@@ -25,7 +25,7 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 fn json<T: serde::Serialize>(value: T) -> Reply {
     serde_json::to_value(value)
         .map(Json)
-        .map_err(|error| ApiError(Error::internal(error.to_string())))
+        .map_err(|error| ApiError::from(Error::internal(error.to_string())))
 }
 
 pub(crate) async fn connector_types(State(registry): State<Arc<Registry>>, _admin: Admin) -> Reply {
@@ -156,7 +156,7 @@ pub(crate) async fn show_agent(
         .await?
         .into_iter()
         .find(|agent| agent.id == id)
-        .ok_or_else(|| ApiError(Error::not_found(format!("no agent `{id}` in this organization"))))?;
+        .ok_or_else(|| ApiError::from(Error::not_found(format!("no agent `{id}` in this organization"))))?;
     let grants = registry.grants_of_agent(&org, &id).await?;
     json(json!({ "agent": agent, "grants": grants }))
 }
@@ -175,20 +175,55 @@ pub(crate) async fn agent_tools(
     Admin(org): Admin,
     Path(id): Path<String>,
 ) -> Reply {
+    // An agent of another organization is not found, as everywhere else in the API.
     registry.grants_of_agent(&org, &id).await?;
-    json(registry.tools_for_agent(&id).await?)
+    json(registry.tools_for_agent(&org, &id).await?)
+}
+
+/// The optional body of `POST /agents/{id}/tokens`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewToken {
+    /// A name for the token (default `api`).
+    #[serde(default)]
+    name: Option<String>,
+    /// When it expires (RFC 3339); absent for the server's default lifetime.
+    #[serde(default)]
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub(crate) async fn agent_token(
     State(registry): State<Arc<Registry>>,
     Admin(org): Admin,
     Path(id): Path<String>,
+    payload: Option<Json<NewToken>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    registry.grants_of_agent(&org, &id).await?;
-    let token = registry
-        .issue_token(Principal::Agent { agent: id.clone() }, "api")
-        .await?;
+    let request = payload.map(|Json(request)| request).unwrap_or_default();
+    let principal = Principal::Agent {
+        organization: org.clone(),
+        agent: id.clone(),
+    };
+    let name = request.name.as_deref().unwrap_or("api");
+    let token = match request.expires_at {
+        Some(at) => registry.issue_token_until(principal, name, Some(at)).await?,
+        None => registry.issue_token(principal, name).await?,
+    };
     Ok((StatusCode::CREATED, json(json!({ "agent": id, "token": token }))?))
+}
+
+/// `GET /api/v1/tokens`: the organization's tokens (never their values).
+pub(crate) async fn list_tokens(State(registry): State<Arc<Registry>>, Admin(org): Admin) -> Reply {
+    json(registry.tokens(Some(&org)).await?)
+}
+
+/// `DELETE /api/v1/tokens/{id}`: revokes one of the organization's tokens.
+pub(crate) async fn revoke_token(
+    State(registry): State<Arc<Registry>>,
+    Admin(org): Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    registry.revoke_token_id(Some(&org), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) async fn list_grants(
@@ -227,7 +262,7 @@ pub(crate) async fn delete_grant(
     if registry.revoke(&org, &agent, &connector).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError(Error::not_found("no such grant")))
+        Err(ApiError::from(Error::not_found("no such grant")))
     }
 }
 
@@ -250,7 +285,7 @@ pub(crate) async fn audit(
     filters: Result<Query<AuditFilters>, axum::extract::rejection::QueryRejection>,
 ) -> Reply {
     let Query(filters) =
-        filters.map_err(|rejection| ApiError(Error::invalid_input(rejection.body_text())))?;
+        filters.map_err(|rejection| ApiError::from(Error::invalid_input(rejection.body_text())))?;
     let records = registry
         .audit(&AuditQuery {
             organization: org,

@@ -180,7 +180,7 @@ async fn detail_page(
     };
     let grants = registry.grants_of_agent(org, id).await.unwrap_or_default();
     let connectors = registry.connectors(org).await.unwrap_or_default();
-    let tools = registry.tools_for_agent(id).await;
+    let tools = registry.tools_for_agent(org, id).await;
     let name_of = |connector: &str| {
         connectors
             .iter()
@@ -316,7 +316,10 @@ pub(crate) async fn issue_token(
     if let Err(error) = state.registry.grants_of_agent(&session.organization, &id).await {
         return detail_page(&state, &session, &id, None, Some(error)).await;
     }
-    let principal = tributary_registry::Principal::Agent { agent: id.clone() };
+    let principal = tributary_registry::Principal::Agent {
+        organization: session.organization.clone(),
+        agent: id.clone(),
+    };
     let token = match state.registry.issue_token(principal, "console").await {
         Ok(token) => token,
         Err(error) => return detail_page(&state, &session, &id, None, Some(error)).await,

@@ -48,6 +48,7 @@ pub(crate) struct NoticeQuery {
 pub(crate) enum Section {
     Connectors,
     Agents,
+    Tokens,
     Audit,
     None,
 }
@@ -88,6 +89,7 @@ pub(crate) fn page(session: &Session, section: Section, title: &str, body: Marku
                     nav aria-label="Main" {
                         (nav_link("/connectors", "Connectors", Section::Connectors))
                         (nav_link("/agents", "Agents", Section::Agents))
+                        (nav_link("/tokens", "Tokens", Section::Tokens))
                         (nav_link("/audit", "Audit log", Section::Audit))
                     }
                     form class="sign-out" method="post" action="/sign-out" {

@@ -8,7 +8,7 @@
 //! - `sign_in`: signing in and out.
 //! - `layout`: the page shell, shared components, and the security headers (CSP without inline script).
 //! - `form`: connector forms generated from a type's `ConnectorSpec`, and posted forms read back.
-//! - `connectors`, `agents`, `audit`: the pages.
+//! - `connectors`, `agents`, `tokens`, `audit`: the pages.
 //! - `salesforce`: "Connect with Salesforce" (OAuth web-server flow with PKCE).
 
 mod agents;
@@ -19,6 +19,7 @@ mod layout;
 mod salesforce;
 pub mod session;
 mod sign_in;
+mod tokens;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -107,6 +108,8 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/agents/{id}/tokens", post(agents::issue_token))
         .route("/agents/{id}/grants/{connector}/revoke", post(agents::revoke))
         .route("/agents/{id}/delete", post(agents::delete))
+        .route("/tokens", get(tokens::list))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/audit", get(audit::log))
         .route(salesforce::CALLBACK_PATH, get(salesforce::callback))
         .fallback(not_found)

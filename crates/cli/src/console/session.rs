@@ -1,9 +1,10 @@
 //! Who is signed in to the console, and proof that a form came from the console.
 //!
-//! The session cookie holds the admin token itself (HttpOnly, Secure, SameSite=Lax), so the console
-//! authenticates exactly as the REST API does and a revoked token ends its sessions at once. Every form
-//! and every script call carries a CSRF token derived from the session token with HMAC-SHA256: a page of
-//! another site can neither read it nor compute it, and nothing needs to be stored on the server.
+//! Sessions are server-side (see `Registry::open_session`): the cookie (HttpOnly, Secure, SameSite=Lax)
+//! holds a random session id, never the admin token; each request looks the session up and checks its
+//! token again, so signing out ends the session and revoking the token ends every session opened with
+//! it. Every form and every script call carries a CSRF token derived from the session id with
+//! HMAC-SHA256: a page of another site can neither read it nor compute it.
 
 use std::sync::Arc;
 
@@ -16,14 +17,14 @@ use sha2::Sha256;
 use tributary_core::{Error, ErrorKind};
 use tributary_registry::{Principal, Registry};
 
-/// The cookie that carries the admin token.
+/// The cookie that carries the session id.
 pub const SESSION_COOKIE: &str = "tributary_session";
 /// The cookie that protects the sign-in form itself (double submit).
 pub(crate) const SIGN_IN_COOKIE: &str = "tributary_sign_in";
 /// The header scripts send the CSRF token in when they call the REST API with the session cookie.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a console session lasts.
-const SESSION_SECONDS: u32 = 8 * 60 * 60;
+pub(crate) const SESSION_SECONDS: u32 = 8 * 60 * 60;
 
 /// The CSRF token of a session (`None` only if HMAC refused the key, which it never does for HMAC).
 pub(crate) fn csrf_token(session_token: &str) -> Option<String> {
@@ -58,8 +59,8 @@ pub(crate) fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a
 }
 
 /// `Set-Cookie` for a new session.
-pub(crate) fn session_cookie(token: &str) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; Max-Age={SESSION_SECONDS}; HttpOnly; Secure; SameSite=Lax")
+pub(crate) fn session_cookie(session: &str) -> String {
+    format!("{SESSION_COOKIE}={session}; Path=/; Max-Age={SESSION_SECONDS}; HttpOnly; Secure; SameSite=Lax")
 }
 
 /// `Set-Cookie` that ends a session.
@@ -72,7 +73,7 @@ pub(crate) fn expired_session_cookie() -> String {
 pub(crate) struct Session {
     pub(crate) organization: String,
     pub(crate) csrf: String,
-    token: String,
+    id: String,
 }
 
 impl std::fmt::Debug for Session {
@@ -86,19 +87,24 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// Whether a posted form's CSRF field belongs to this session.
     pub(crate) fn accepts(&self, csrf: Option<&str>) -> bool {
-        csrf.is_some_and(|given| csrf_matches(&self.token, given))
+        csrf.is_some_and(|given| csrf_matches(&self.id, given))
     }
 
-    /// The session of a request's cookie, if it holds a live admin token.
+    /// Ends this session on the server (signing out).
+    pub(crate) fn end(&self, registry: &Registry) {
+        registry.end_session(&self.id);
+    }
+
+    /// The session of a request's cookie, if it is open and its admin token still stands.
     pub(crate) async fn of(registry: &Registry, headers: &http::HeaderMap) -> Result<Session, Error> {
-        let token = cookie(headers, SESSION_COOKIE)
+        let id = cookie(headers, SESSION_COOKIE)
             .ok_or_else(|| Error::new(ErrorKind::Authentication, "not signed in"))?;
-        match registry.authenticate(token).await? {
+        match registry.session(id).await? {
             Principal::Admin { organization } => Ok(Session {
                 organization,
-                csrf: csrf_token(token)
+                csrf: csrf_token(id)
                     .ok_or_else(|| Error::internal("could not derive the session's CSRF token"))?,
-                token: token.to_owned(),
+                id: id.to_owned(),
             }),
             Principal::Agent { .. } => Err(Error::permission_denied(
                 "an agent token cannot sign in to the console",

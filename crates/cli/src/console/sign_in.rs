@@ -13,7 +13,8 @@ use tributary_registry::Principal;
 
 use super::ConsoleState;
 use super::session::{
-    SIGN_IN_COOKIE, Session, SignedForm, cookie, expired_session_cookie, is_local_path, session_cookie,
+    SESSION_SECONDS, SIGN_IN_COOKIE, Session, SignedForm, cookie, expired_session_cookie, is_local_path,
+    session_cookie,
 };
 
 /// Where to go after signing in.
@@ -112,10 +113,11 @@ pub(crate) async fn submit(
         );
     }
     let token = form.token.trim();
-    match state.registry.authenticate(token).await {
-        Ok(Principal::Admin { .. }) => {
+    let lifetime = std::time::Duration::from_secs(u64::from(SESSION_SECONDS));
+    match state.registry.open_session(token, lifetime).await {
+        Ok((session, Principal::Admin { .. })) => {
             let mut response = Redirect::to(safe_next(&form.next)).into_response();
-            if let Ok(value) = session_cookie(token).parse() {
+            if let Ok(value) = session_cookie(&session).parse() {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }
             if let Ok(value) =
@@ -126,13 +128,16 @@ pub(crate) async fn submit(
             }
             response
         }
-        Ok(Principal::Agent { .. }) => form_page(
-            StatusCode::FORBIDDEN,
-            &form.next,
-            Some(
-                "That is an agent token. The console needs an admin token (tributary tokens issue --admin ORG).",
-            ),
-        ),
+        Ok((session, Principal::Agent { .. })) => {
+            state.registry.end_session(&session);
+            form_page(
+                StatusCode::FORBIDDEN,
+                &form.next,
+                Some(
+                    "That is an agent token. The console needs an admin token (tributary tokens issue --admin ORG).",
+                ),
+            )
+        }
         Err(_) => form_page(
             StatusCode::UNAUTHORIZED,
             &form.next,
@@ -143,8 +148,9 @@ pub(crate) async fn submit(
     }
 }
 
-/// `POST /sign-out`
-pub(crate) async fn sign_out(_: SignedForm) -> Response {
+/// `POST /sign-out`: ends the session on the server, then clears the cookie.
+pub(crate) async fn sign_out(State(state): State<ConsoleState>, signed: SignedForm) -> Response {
+    signed.session.end(&state.registry);
     let mut response = Redirect::to("/sign-in").into_response();
     if let Ok(value) = expired_session_cookie().parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);

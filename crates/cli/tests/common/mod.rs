@@ -40,6 +40,14 @@ pub fn loopback_policy(roots: Vec<std::path::PathBuf>) -> tributary_core::Tenant
 /// The demo served as [`served`] does, with the tenant policy `policy` makes from the data folder (whose
 /// `demo` subfolder exists already, for policies that allow it as a root).
 pub async fn served_with(policy: impl FnOnce(&std::path::Path) -> tributary_core::TenantPolicy) -> Served {
+    served_on(policy, tributary_cli::api::ServerOptions::default()).await
+}
+
+/// The demo served with `options` (limits, host names) by the server loop `tributary serve` runs.
+pub async fn served_on(
+    policy: impl FnOnce(&std::path::Path) -> tributary_core::TenantPolicy,
+    options: tributary_cli::api::ServerOptions,
+) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(data.join("demo")).unwrap();
@@ -59,6 +67,7 @@ pub async fn served_with(policy: impl FnOnce(&std::path::Path) -> tributary_core
     let agent = registry
         .issue_token(
             Principal::Agent {
+                organization: "demo".into(),
                 agent: "demo-agent".into(),
             },
             "test",
@@ -67,10 +76,13 @@ pub async fn served_with(policy: impl FnOnce(&std::path::Path) -> tributary_core
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = tributary_cli::api::app(registry.clone());
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let app = tributary_cli::api::app_with(registry.clone(), &options);
+    let task = tokio::spawn(tributary_cli::api::server::serve(
+        listener,
+        app,
+        options.connections,
+        std::future::pending(),
+    ));
     Served {
         url,
         registry,

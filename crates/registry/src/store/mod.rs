@@ -35,28 +35,41 @@ pub trait Store: Send + Sync {
     async fn all_connectors(&self) -> Result<Vec<ConnectorDefinition>>;
     /// Deletes a definition and its grants; whether it existed.
     async fn delete_connector(&self, id: &str) -> Result<bool>;
-    /// Inserts or replaces an agent.
+    /// Inserts or replaces an agent (by `uid`). An id its organization already gives another agent is a
+    /// conflict.
     async fn put_agent(&self, agent: &Agent) -> Result<()>;
-    /// One agent by id.
-    async fn agent(&self, id: &str) -> Result<Option<Agent>>;
-    /// The agents of an organization.
+    /// One agent by its internal identity.
+    async fn agent(&self, uid: &str) -> Result<Option<Agent>>;
+    /// One agent of an organization by id.
+    async fn agent_named(&self, organization: &str, id: &str) -> Result<Option<Agent>>;
+    /// The agents of an organization, by id.
     async fn agents(&self, organization: &str) -> Result<Vec<Agent>>;
-    /// Deletes an agent (its grants must be removed first); whether it existed.
-    async fn delete_agent(&self, id: &str) -> Result<()>;
-    /// Inserts or replaces the grant of one agent on one connector.
-    async fn put_grant(&self, grant: &Grant) -> Result<()>;
+    /// Every organization's agent with this id (for the operator's commands), by organization.
+    async fn agents_named(&self, id: &str) -> Result<Vec<Agent>>;
+    /// Deletes an agent with its grants and tokens, in one transaction; whether it existed.
+    async fn delete_agent(&self, uid: &str) -> Result<bool>;
+    /// Inserts or replaces the grant of one agent (by internal identity) on one connector.
+    async fn put_grant(&self, agent_uid: &str, grant: &Grant) -> Result<()>;
     /// Removes a grant; whether it existed.
-    async fn delete_grant(&self, agent: &str, connector: &str) -> Result<bool>;
-    /// The grants of an agent.
-    async fn grants_of_agent(&self, agent: &str) -> Result<Vec<Grant>>;
+    async fn delete_grant(&self, agent_uid: &str, connector: &str) -> Result<bool>;
+    /// The grants of an agent (by internal identity).
+    async fn grants_of_agent(&self, agent_uid: &str) -> Result<Vec<Grant>>;
     /// The grants on a connector.
     async fn grants_on_connector(&self, connector: &str) -> Result<Vec<Grant>>;
     /// Stores a token record under the hash of its token.
     async fn put_token(&self, hash: &str, token: &TokenRecord) -> Result<()>;
     /// The token record stored under `hash`.
     async fn token(&self, hash: &str) -> Result<Option<TokenRecord>>;
-    /// Removes a token; whether it existed.
+    /// The token record with this id.
+    async fn token_by_id(&self, id: &str) -> Result<Option<TokenRecord>>;
+    /// The tokens of one organization, or of all, oldest first.
+    async fn tokens(&self, organization: Option<&str>) -> Result<Vec<TokenRecord>>;
+    /// Records when a token was last used.
+    async fn touch_token(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<()>;
+    /// Removes a token by the hash of its value; whether it existed.
     async fn delete_token(&self, hash: &str) -> Result<bool>;
+    /// Removes a token by id; whether it existed.
+    async fn delete_token_by_id(&self, id: &str) -> Result<bool>;
     /// Appends an audit record.
     async fn append_audit(&self, record: &AuditRecord) -> Result<()>;
     /// Audit records, newest first.
@@ -81,7 +94,57 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
         "CREATE TABLE tokens (hash TEXT PRIMARY KEY, body TEXT NOT NULL);",
         "CREATE TABLE tokens (hash TEXT PRIMARY KEY, body TEXT NOT NULL);",
     ),
+    // Agents get an internal identity (an existing agent's id was unique across organizations, so it
+    // becomes its uid, and its grants, keyed by it, stay); ids become unique per organization. Tokens get
+    // an id and their organization and agent as columns. Agent tokens issued before could not be bound to
+    // an agent's identity, so they are removed: issue new ones.
+    (
+        "CREATE TABLE agents_v3 (uid TEXT PRIMARY KEY, organization TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (organization, id));
+         INSERT INTO agents_v3 (uid, organization, id, body) SELECT id, organization, id, json_set(body, '$.uid', id) FROM agents;
+         DROP TABLE agents;
+         ALTER TABLE agents_v3 RENAME TO agents;
+         DELETE FROM tokens WHERE json_extract(body, '$.principal.kind') <> 'admin';
+         ALTER TABLE tokens ADD COLUMN id TEXT;
+         ALTER TABLE tokens ADD COLUMN organization TEXT NOT NULL DEFAULT '';
+         ALTER TABLE tokens ADD COLUMN agent TEXT;
+         UPDATE tokens SET id = 'tok_' || substr(hash, 1, 16), organization = json_extract(body, '$.principal.organization');
+         UPDATE tokens SET body = json_set(body, '$.id', id);
+         CREATE UNIQUE INDEX tokens_by_id ON tokens (id);
+         CREATE INDEX tokens_by_organization ON tokens (organization);
+         CREATE INDEX tokens_by_agent ON tokens (agent);",
+        "CREATE TABLE agents_v3 (uid TEXT PRIMARY KEY, organization TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (organization, id));
+         INSERT INTO agents_v3 (uid, organization, id, body) SELECT id, organization, id, (body::jsonb || jsonb_build_object('uid', id))::text FROM agents;
+         DROP TABLE agents;
+         ALTER TABLE agents_v3 RENAME TO agents;
+         DELETE FROM tokens WHERE body::jsonb #>> '{principal,kind}' <> 'admin';
+         ALTER TABLE tokens ADD COLUMN id TEXT, ADD COLUMN organization TEXT NOT NULL DEFAULT '', ADD COLUMN agent TEXT;
+         UPDATE tokens SET id = 'tok_' || substr(hash, 1, 16), organization = COALESCE(body::jsonb #>> '{principal,organization}', '');
+         UPDATE tokens SET body = (body::jsonb || jsonb_build_object('id', id))::text;
+         CREATE UNIQUE INDEX tokens_by_id ON tokens (id);
+         CREATE INDEX tokens_by_organization ON tokens (organization);
+         CREATE INDEX tokens_by_agent ON tokens (agent);",
+    ),
 ];
+
+/// The error for an agent id its organization already uses.
+pub(crate) fn duplicate_agent(agent: &Agent) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        format!("this organization already has an agent `{}`", agent.id),
+    )
+    .with_fields(vec![tributary_core::FieldError::new(
+        "id",
+        "is taken by another agent of this organization",
+    )])
+}
+
+/// A timestamp as stored records spell it (the same as their JSON).
+pub(crate) fn timestamp(at: chrono::DateTime<chrono::Utc>) -> Result<String> {
+    match serde_json::to_value(at) {
+        Ok(serde_json::Value::String(text)) => Ok(text),
+        _ => Err(Error::internal("a timestamp could not be encoded")),
+    }
+}
 
 /// A record to JSON for storage.
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<String> {

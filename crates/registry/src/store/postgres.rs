@@ -7,7 +7,9 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 use tributary_core::{Error, ErrorKind, Result};
 
-use super::{MIGRATIONS, Store, audit_limit, audit_offset, decode, duplicate_name, encode};
+use super::{
+    MIGRATIONS, Store, audit_limit, audit_offset, decode, duplicate_agent, duplicate_name, encode, timestamp,
+};
 use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, Outcome, TokenRecord};
 
 /// A store in a PostgreSQL database.
@@ -173,18 +175,37 @@ impl Store for PostgresStore {
 
     async fn put_agent(&self, agent: &Agent) -> Result<()> {
         let body = encode(agent)?;
-        self.execute(
-            "INSERT INTO agents (id, organization, body) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET organization = excluded.organization, body = excluded.body",
-            &[&agent.id, &agent.organization, &body],
-        )
-        .await
-        .map(|_| ())
+        let result = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO agents (uid, organization, id, body) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (uid) DO UPDATE SET body = excluded.body",
+                &[&agent.uid, &agent.organization, &agent.id, &body],
+            )
+            .await;
+        match result {
+            Err(error) if error.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                Err(duplicate_agent(agent))
+            }
+            Err(error) => Err(failed(error)),
+            Ok(_) => Ok(()),
+        }
     }
 
-    async fn agent(&self, id: &str) -> Result<Option<Agent>> {
+    async fn agent(&self, uid: &str) -> Result<Option<Agent>> {
         Ok(self
-            .decoded("SELECT body FROM agents WHERE id = $1", &[&id])
+            .decoded("SELECT body FROM agents WHERE uid = $1", &[&uid])
+            .await?
+            .pop())
+    }
+
+    async fn agent_named(&self, organization: &str, id: &str) -> Result<Option<Agent>> {
+        Ok(self
+            .decoded(
+                "SELECT body FROM agents WHERE organization = $1 AND id = $2",
+                &[&organization, &id],
+            )
             .await?
             .pop())
     }
@@ -197,37 +218,56 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn delete_agent(&self, id: &str) -> Result<()> {
-        self.execute("DELETE FROM agents WHERE id = $1", &[&id])
-            .await
-            .map(|_| ())
+    async fn agents_named(&self, id: &str) -> Result<Vec<Agent>> {
+        self.decoded(
+            "SELECT body FROM agents WHERE id = $1 ORDER BY organization",
+            &[&id],
+        )
+        .await
     }
 
-    async fn put_grant(&self, grant: &Grant) -> Result<()> {
+    async fn delete_agent(&self, uid: &str) -> Result<bool> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(failed)?;
+        for sql in [
+            "DELETE FROM grants WHERE agent = $1",
+            "DELETE FROM tokens WHERE agent = $1",
+        ] {
+            transaction.execute(sql, &[&uid]).await.map_err(failed)?;
+        }
+        let deleted = transaction
+            .execute("DELETE FROM agents WHERE uid = $1", &[&uid])
+            .await
+            .map_err(failed)?;
+        transaction.commit().await.map_err(failed)?;
+        Ok(deleted > 0)
+    }
+
+    async fn put_grant(&self, agent_uid: &str, grant: &Grant) -> Result<()> {
         let body = encode(grant)?;
         self.execute(
             "INSERT INTO grants (agent, connector, body) VALUES ($1, $2, $3)
              ON CONFLICT (agent, connector) DO UPDATE SET body = excluded.body",
-            &[&grant.agent, &grant.connector, &body],
+            &[&agent_uid, &grant.connector, &body],
         )
         .await
         .map(|_| ())
     }
 
-    async fn delete_grant(&self, agent: &str, connector: &str) -> Result<bool> {
+    async fn delete_grant(&self, agent_uid: &str, connector: &str) -> Result<bool> {
         Ok(self
             .execute(
                 "DELETE FROM grants WHERE agent = $1 AND connector = $2",
-                &[&agent, &connector],
+                &[&agent_uid, &connector],
             )
             .await?
             > 0)
     }
 
-    async fn grants_of_agent(&self, agent: &str) -> Result<Vec<Grant>> {
+    async fn grants_of_agent(&self, agent_uid: &str) -> Result<Vec<Grant>> {
         self.decoded(
             "SELECT body FROM grants WHERE agent = $1 ORDER BY connector",
-            &[&agent],
+            &[&agent_uid],
         )
         .await
     }
@@ -243,8 +283,9 @@ impl Store for PostgresStore {
     async fn put_token(&self, hash: &str, token: &TokenRecord) -> Result<()> {
         let body = encode(token)?;
         self.execute(
-            "INSERT INTO tokens (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET body = excluded.body",
-            &[&hash, &body],
+            "INSERT INTO tokens (hash, body, id, organization, agent) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (hash) DO UPDATE SET body = excluded.body, id = excluded.id, organization = excluded.organization, agent = excluded.agent",
+            &[&hash, &body, &token.id, &token.principal.organization(), &token.agent_uid],
         )
         .await
         .map(|_| ())
@@ -257,11 +298,40 @@ impl Store for PostgresStore {
             .pop())
     }
 
+    async fn token_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
+        Ok(self
+            .decoded("SELECT body FROM tokens WHERE id = $1", &[&id])
+            .await?
+            .pop())
+    }
+
+    async fn tokens(&self, organization: Option<&str>) -> Result<Vec<TokenRecord>> {
+        self.decoded(
+            "SELECT body FROM tokens WHERE ($1::text IS NULL OR organization = $1) ORDER BY body::jsonb ->> 'created_at', id",
+            &[&organization],
+        )
+        .await
+    }
+
+    async fn touch_token(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        let at = timestamp(at)?;
+        self.execute(
+            "UPDATE tokens SET body = jsonb_set(body::jsonb, '{last_used_at}', to_jsonb($2::text))::text WHERE id = $1",
+            &[&id, &at],
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn delete_token(&self, hash: &str) -> Result<bool> {
         Ok(self
             .execute("DELETE FROM tokens WHERE hash = $1", &[&hash])
             .await?
             > 0)
+    }
+
+    async fn delete_token_by_id(&self, id: &str) -> Result<bool> {
+        Ok(self.execute("DELETE FROM tokens WHERE id = $1", &[&id]).await? > 0)
     }
 
     async fn append_audit(&self, record: &AuditRecord) -> Result<()> {

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use tributary_core::{Error, ErrorKind, Result};
 
-use super::{MIGRATIONS, Store, audit_limit, audit_offset, decode, duplicate_name, encode};
+use super::{
+    MIGRATIONS, Store, audit_limit, audit_offset, decode, duplicate_agent, duplicate_name, encode, timestamp,
+};
 use crate::model::{Agent, AuditQuery, AuditRecord, ConnectorDefinition, Grant, Outcome, TokenRecord};
 
 /// A store in one SQLite file (or in memory).
@@ -188,24 +190,44 @@ impl Store for SqliteStore {
 
     async fn put_agent(&self, agent: &Agent) -> Result<()> {
         let body = encode(agent)?;
-        let (id, organization) = (agent.id.clone(), agent.organization.clone());
-        self.with(move |c| {
-            c.execute(
-                "INSERT INTO agents (id, organization, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET organization = excluded.organization, body = excluded.body",
-                params![id, organization, body],
-            )
-        })
-        .await
-        .map(|_| ())
+        let (uid, organization, id) = (agent.uid.clone(), agent.organization.clone(), agent.id.clone());
+        let result = self
+            .with(move |c| {
+                c.execute(
+                    "INSERT INTO agents (uid, organization, id, body) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (uid) DO UPDATE SET body = excluded.body",
+                    params![uid, organization, id, body],
+                )
+            })
+            .await;
+        match result {
+            Err(error) if error.message().contains("UNIQUE") => Err(duplicate_agent(agent)),
+            other => other.map(|_| ()),
+        }
     }
 
-    async fn agent(&self, id: &str) -> Result<Option<Agent>> {
-        self.body("SELECT body FROM agents WHERE id = ?1", id.to_owned())
+    async fn agent(&self, uid: &str) -> Result<Option<Agent>> {
+        self.body("SELECT body FROM agents WHERE uid = ?1", uid.to_owned())
             .await?
             .as_deref()
             .map(decode)
             .transpose()
+    }
+
+    async fn agent_named(&self, organization: &str, id: &str) -> Result<Option<Agent>> {
+        let (organization, id) = (organization.to_owned(), id.to_owned());
+        self.with(move |c| {
+            c.query_row(
+                "SELECT body FROM agents WHERE organization = ?1 AND id = ?2",
+                [organization, id],
+                |row| row.get::<_, String>(0),
+            )
+            .optional()
+        })
+        .await?
+        .as_deref()
+        .map(decode)
+        .transpose()
     }
 
     async fn agents(&self, organization: &str) -> Result<Vec<Agent>> {
@@ -218,16 +240,32 @@ impl Store for SqliteStore {
         bodies.iter().map(|body| decode(body)).collect()
     }
 
-    async fn delete_agent(&self, id: &str) -> Result<()> {
-        let id = id.to_owned();
-        self.with(move |c| c.execute("DELETE FROM agents WHERE id = ?1", [id]))
-            .await
-            .map(|_| ())
+    async fn agents_named(&self, id: &str) -> Result<Vec<Agent>> {
+        let bodies = self
+            .bodies(
+                "SELECT body FROM agents WHERE id = ?1 ORDER BY organization",
+                id.to_owned(),
+            )
+            .await?;
+        bodies.iter().map(|body| decode(body)).collect()
     }
 
-    async fn put_grant(&self, grant: &Grant) -> Result<()> {
+    async fn delete_agent(&self, uid: &str) -> Result<bool> {
+        let uid = uid.to_owned();
+        self.with(move |c| {
+            let transaction = c.transaction()?;
+            transaction.execute("DELETE FROM grants WHERE agent = ?1", [&uid])?;
+            transaction.execute("DELETE FROM tokens WHERE agent = ?1", [&uid])?;
+            let deleted = transaction.execute("DELETE FROM agents WHERE uid = ?1", [&uid])?;
+            transaction.commit()?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn put_grant(&self, agent_uid: &str, grant: &Grant) -> Result<()> {
         let body = encode(grant)?;
-        let (agent, connector) = (grant.agent.clone(), grant.connector.clone());
+        let (agent, connector) = (agent_uid.to_owned(), grant.connector.clone());
         self.with(move |c| {
             c.execute(
                 "INSERT INTO grants (agent, connector, body) VALUES (?1, ?2, ?3)
@@ -239,8 +277,8 @@ impl Store for SqliteStore {
         .map(|_| ())
     }
 
-    async fn delete_grant(&self, agent: &str, connector: &str) -> Result<bool> {
-        let (agent, connector) = (agent.to_owned(), connector.to_owned());
+    async fn delete_grant(&self, agent_uid: &str, connector: &str) -> Result<bool> {
+        let (agent, connector) = (agent_uid.to_owned(), connector.to_owned());
         self.with(move |c| {
             c.execute(
                 "DELETE FROM grants WHERE agent = ?1 AND connector = ?2",
@@ -251,11 +289,11 @@ impl Store for SqliteStore {
         .map(|deleted| deleted > 0)
     }
 
-    async fn grants_of_agent(&self, agent: &str) -> Result<Vec<Grant>> {
+    async fn grants_of_agent(&self, agent_uid: &str) -> Result<Vec<Grant>> {
         let bodies = self
             .bodies(
                 "SELECT body FROM grants WHERE agent = ?1 ORDER BY connector",
-                agent.to_owned(),
+                agent_uid.to_owned(),
             )
             .await?;
         bodies.iter().map(|body| decode(body)).collect()
@@ -273,10 +311,15 @@ impl Store for SqliteStore {
 
     async fn put_token(&self, hash: &str, token: &TokenRecord) -> Result<()> {
         let (hash, body) = (hash.to_owned(), encode(token)?);
+        let (id, organization, agent) = (
+            token.id.clone(),
+            token.principal.organization().to_owned(),
+            token.agent_uid.clone(),
+        );
         self.with(move |c| {
             c.execute(
-                "INSERT OR REPLACE INTO tokens (hash, body) VALUES (?1, ?2)",
-                params![hash, body],
+                "INSERT OR REPLACE INTO tokens (hash, body, id, organization, agent) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![hash, body, id, organization, agent],
             )
         })
         .await
@@ -291,9 +334,50 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    async fn token_by_id(&self, id: &str) -> Result<Option<TokenRecord>> {
+        self.body("SELECT body FROM tokens WHERE id = ?1", id.to_owned())
+            .await?
+            .as_deref()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn tokens(&self, organization: Option<&str>) -> Result<Vec<TokenRecord>> {
+        let organization = organization.map(str::to_owned);
+        let bodies = self
+            .with(move |c| {
+                let mut statement = c.prepare(
+                    "SELECT body FROM tokens WHERE (?1 IS NULL OR organization = ?1) ORDER BY json_extract(body, '$.created_at'), id",
+                )?;
+                let rows = statement.query_map([organization], |row| row.get::<_, String>(0))?;
+                rows.collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .await?;
+        bodies.iter().map(|body| decode(body)).collect()
+    }
+
+    async fn touch_token(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        let (id, at) = (id.to_owned(), timestamp(at)?);
+        self.with(move |c| {
+            c.execute(
+                "UPDATE tokens SET body = json_set(body, '$.last_used_at', ?2) WHERE id = ?1",
+                params![id, at],
+            )
+        })
+        .await
+        .map(|_| ())
+    }
+
     async fn delete_token(&self, hash: &str) -> Result<bool> {
         let hash = hash.to_owned();
         self.with(move |c| c.execute("DELETE FROM tokens WHERE hash = ?1", [hash]))
+            .await
+            .map(|deleted| deleted > 0)
+    }
+
+    async fn delete_token_by_id(&self, id: &str) -> Result<bool> {
+        let id = id.to_owned();
+        self.with(move |c| c.execute("DELETE FROM tokens WHERE id = ?1", [id]))
             .await
             .map(|deleted| deleted > 0)
     }
