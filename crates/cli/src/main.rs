@@ -5,6 +5,9 @@ use tributary_cli::cli::Cli;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Every file the server creates (its store, the demo's files, a SQLite database or a local object a
+    // connector writes) is its owner's only, like the key file.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     match tributary_cli::commands::run(cli.command).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -64,6 +64,24 @@ async fn the_embedded_default_serves_a_demo_from_an_empty_folder() {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        // Every file the server made (the store and its -wal/-shm, the demo's databases and documents)
+        // is owner-only too, and so is every folder.
+        let mut pending = vec![dir.path().join("tributary-data")];
+        let mut files = 0;
+        while let Some(folder) = pending.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let entry = entry.unwrap();
+                let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+                if entry.file_type().unwrap().is_dir() {
+                    assert_eq!(mode & 0o077, 0, "{} is {mode:o}", entry.path().display());
+                    pending.push(entry.path());
+                } else {
+                    assert_eq!(mode, 0o600, "{} is {mode:o}", entry.path().display());
+                    files += 1;
+                }
+            }
+        }
+        assert!(files >= 3, "the key, the store and the demo's files: {files}");
     }
     let http = reqwest::Client::new();
     assert_eq!(

@@ -371,6 +371,24 @@ async fn bad_input_gets_a_json_error_with_a_code() {
     let (status, _) = api.get("/audit?limit=many").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Names have length limits (the store, the console and the audit show them).
+    for (path, body, field) in [
+        (
+            "/agents",
+            json!({"id": "long-name", "name": "n".repeat(101)}),
+            "name",
+        ),
+        ("/agents", json!({"id": "i".repeat(65)}), "id"),
+        (
+            "/connectors",
+            json!({"name": "n".repeat(101), "connector_type": "sqlite", "config": {"path": ":memory:"}}),
+            "name",
+        ),
+    ] {
+        let (status, answer) = api.call(reqwest::Method::POST, path, Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {answer}");
+        assert_eq!(answer["error"]["fields"][0]["field"], field, "{answer}");
+    }
     let huge =
         json!({"name": "x", "connector_type": "sqlite", "config": {"path": "x".repeat(2 * 1024 * 1024)}});
     let (status, answer) = api.call(reqwest::Method::POST, "/connectors", Some(huge)).await;

@@ -16,9 +16,10 @@ pub(crate) fn from_driver(error: &mysql_async::Error, address: &str) -> Error {
                 // Syntax, bad values, wrong counts: what the caller sent needs fixing.
                 _ => ErrorKind::InvalidInput,
             };
-            let retryable = matches!(server.code, 1205 | 1213 | 1040 | 1053);
-            let mut mapped = Error::new(kind, format!("MySQL: {}", server.message))
-                .with_retryable(retryable || kind.retryable_by_default());
+            // Lock waits, deadlocks and a server out of connections or shutting down go away on retry; a
+            // statement the server stopped at the statement timeout would only run as long again.
+            let retryable = matches!(server.code, 1205 | 1213 | 1040 | 1053 | 1077 | 1152);
+            let mut mapped = Error::new(kind, format!("MySQL: {}", server.message)).with_retryable(retryable);
             if matches!(server.code, 1969 | 3024) {
                 mapped = mapped.with_hint(
                     "the statement ran past the statement timeout; ask for less data or raise the timeout",

@@ -195,11 +195,18 @@ async fn a_runaway_query_is_stopped_by_the_statement_timeout() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
     assert!(
+        !error.is_retryable(),
+        "the server cancelled it: a retry would only run as long again"
+    );
+    assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
         started.elapsed()
     );
     assert!(connector.query("SELECT 1", vec![], None).await.is_ok());
+    let error = connector.query("SELECT 1\0", vec![], None).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(!error.is_retryable());
 }
 
 /// A tenant connector to `host`, whose name `resolver` answers, under a policy that allows 127.0.0.1 only.

@@ -34,18 +34,28 @@ pub(crate) fn from_driver(error: &tokio_postgres::Error, address: &str) -> Error
         } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
             mapped = mapped.with_hint("this connector is read-only");
         }
-        // Serialization failures and deadlocks go away on retry; a server shutting down comes back.
+        // Serialization failures and deadlocks go away on retry; a server shutting down comes back. A
+        // statement the server cancelled at the statement timeout would only run as long again.
         let retryable = matches!(
             code.code(),
             "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03"
         );
-        return mapped.with_retryable(retryable || kind.retryable_by_default());
+        return mapped.with_retryable(retryable);
     }
     let text = error.to_string();
     let io_kind = std::error::Error::source(error)
         .and_then(|source| source.downcast_ref::<std::io::Error>())
         .map(std::io::Error::kind);
-    if text.contains("timeout") {
+    if io_kind == Some(std::io::ErrorKind::InvalidInput) {
+        // The driver refused to encode the request (a NUL byte in the statement): the input is wrong,
+        // and no retry fixes it.
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("PostgreSQL cannot take this statement: {}", source_text(error)),
+        )
+        .with_hint("remove NUL bytes from the statement and its values")
+        .with_retryable(false)
+    } else if text.contains("timeout") {
         Error::new(
             ErrorKind::Timeout,
             format!("PostgreSQL at {address} did not answer in time"),

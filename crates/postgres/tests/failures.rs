@@ -161,12 +161,20 @@ async fn a_runaway_query_is_stopped_by_the_statement_timeout() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
     assert!(
+        !error.is_retryable(),
+        "the server cancelled it: a retry would only run as long again"
+    );
+    assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
         started.elapsed()
     );
     // The session that was cancelled is usable again.
     assert!(connector.query("SELECT 1", vec![], None).await.is_ok());
+    // A NUL byte is the caller's mistake, not a lost connection.
+    let error = connector.query("SELECT 1\0", vec![], None).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(!error.is_retryable());
 }
 
 /// A tenant's access that allows 127.0.0.1 only (the test server), resolving names through `resolver`.

@@ -158,6 +158,18 @@ impl KeyRing {
         self.current.id()
     }
 
+    /// The key audit fingerprints are keyed with, derived from the current master key (HMAC-SHA256 of a
+    /// fixed label), so a fingerprint confirms nothing to someone who can only guess values. Rotating the
+    /// master key changes it: fingerprints from before and after a rotation do not compare.
+    pub fn audit_key(&self) -> Zeroizing<Vec<u8>> {
+        use hmac::{Hmac, KeyInit, Mac};
+        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.current.bytes.as_slice()) else {
+            return Zeroizing::new(self.current.bytes.to_vec());
+        };
+        mac.update(b"tributary-audit-fingerprint-v1");
+        Zeroizing::new(mac.finalize().into_bytes().to_vec())
+    }
+
     /// Encrypts `plaintext` for connector `connector` of `organization`.
     pub fn seal(&self, organization: &str, connector: &str, plaintext: &[u8]) -> Result<Sealed> {
         let mut nonce = [0u8; 24];

@@ -34,7 +34,7 @@
 //!     .await?;
 //! registry.put_agent("acme", "support-bot", "Support bot").await?;
 //! registry.grant("acme", "support-bot", &shop.id, [AccessClass::Read].into()).await?;
-//! let result = registry.call_tool("support-bot", "shop_query", json!({"sql": "SELECT count(*) FROM orders"})).await?;
+//! let result = registry.call_tool("acme", "support-bot", "shop_query", json!({"sql": "SELECT count(*) FROM orders"})).await?;
 //! # Ok(()) }
 //! ```
 
@@ -59,7 +59,7 @@ pub use model::{
     Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, Origin, Outcome, Principal,
     Status, TokenRecord, TokenView,
 };
-pub use registry::{ADMIN, ConnectorUpdate, ConnectorView, NewConnector, Registry};
+pub use registry::{ADMIN, ConnectorUpdate, ConnectorView, NewConnector, Registry, UNKNOWN_TOOL};
 pub use store::{PostgresStore, SqliteStore, Store};
 pub use tokens::PREFIX as TOKEN_PREFIX;
 pub use tools::{Tool, ToolAnnotations, ToolResult};

@@ -127,6 +127,16 @@ impl std::fmt::Debug for Registry {
 /// The identity recorded for administrative calls (connection tests).
 pub const ADMIN: &str = "admin";
 
+/// The operation audited for a call to a tool the agent does not have (the tool's name is its object).
+pub const UNKNOWN_TOOL: &str = "unknown_tool";
+
+/// Whose record an audit record is: the organization and connector, and whether to mask its objects.
+struct Audited<'a> {
+    organization: &'a str,
+    connector: &'a str,
+    mask: bool,
+}
+
 fn new_id(prefix: &str) -> Result<String> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes)
@@ -843,14 +853,35 @@ impl Registry {
     ) -> Result<ToolResult> {
         // 1. Identify: the agent, then the tool among its own, with its connector and grant.
         let (agent, tools) = self.granted_tools(organization, agent).await?;
+        let started = Instant::now();
         let Some((tool, definition, grant)) =
             tools.into_iter().find(|(candidate, _, _)| candidate.name == tool)
         else {
-            return Err(Error::not_found(format!("this agent has no tool named `{tool}`"))
-                .with_hint("list the tools; names are {connector}_{operation}"));
+            let error = Error::not_found(format!("this agent has no tool named `{}`", audit::clip(tool)))
+                .with_hint("list the tools; names are {connector}_{operation}");
+            // A call to a tool the agent does not have is a denial worth seeing: probing, or a stale list.
+            let subject = Audited {
+                organization: &agent.organization,
+                connector: "",
+                mask: true,
+            };
+            self.append(
+                &subject,
+                &agent.id,
+                UNKNOWN_TOOL,
+                &[tool.to_owned()],
+                &arguments,
+                started,
+                Outcome::Denied,
+                Some(error.kind().code().to_owned()),
+                None,
+                false,
+                &MaskReport::default(),
+            )
+            .await;
+            return Err(error);
         };
         let grant = Some(grant);
-        let started = Instant::now();
         let mut objects = Vec::new();
         let result = self
             .governed(
@@ -905,7 +936,16 @@ impl Registry {
         arguments: Value,
         objects: &mut Vec<String>,
     ) -> std::result::Result<(Output, bool, MaskReport), (Outcome, Error)> {
-        let failed = |error: Error| (Outcome::Failed, error);
+        // A refusal (a read-only rule, the database's permission check, a rate limit) is a denial; the
+        // rest are failures.
+        let failed = |error: Error| {
+            let outcome = if matches!(error.kind(), ErrorKind::PermissionDenied | ErrorKind::RateLimited) {
+                Outcome::Denied
+            } else {
+                Outcome::Failed
+            };
+            (outcome, error)
+        };
         let live = self.live(definition).await.map_err(failed)?;
         let scrub = |error: Error| {
             let error = error.redact(&live.secrets);
@@ -1004,14 +1044,55 @@ impl Registry {
         if !definition.governance.audit_queries {
             return;
         }
+        let subject = Audited {
+            organization: &definition.organization,
+            connector: &definition.id,
+            mask: definition.governance.mask_pii,
+        };
+        self.append(
+            &subject, agent, operation, objects, arguments, started, outcome, error_kind, output, cached,
+            masked,
+        )
+        .await;
+    }
+
+    /// Writes one audit record. Objects are the agent's words (a key, a table name): they are clipped and,
+    /// where the connector masks, masked like results.
+    #[allow(clippy::too_many_arguments)]
+    async fn append(
+        &self,
+        subject: &Audited<'_>,
+        agent: &str,
+        operation: &str,
+        objects: &[String],
+        arguments: &Value,
+        started: Instant,
+        outcome: Outcome,
+        error_kind: Option<String>,
+        output: Option<&Output>,
+        cached: bool,
+        masked: &MaskReport,
+    ) {
+        let objects = objects
+            .iter()
+            .map(|object| {
+                let clipped = audit::clip(object);
+                if subject.mask {
+                    self.masker.mask_text(&clipped).0.into_owned()
+                } else {
+                    clipped
+                }
+            })
+            .collect();
+        let key = self.keys.read().map(|keys| keys.audit_key()).unwrap_or_default();
         let record = AuditRecord {
             at: Utc::now() - chrono::Duration::from_std(started.elapsed()).unwrap_or_default(),
-            organization: definition.organization.clone(),
+            organization: subject.organization.to_owned(),
             agent: agent.to_owned(),
-            connector: definition.id.clone(),
+            connector: subject.connector.to_owned(),
             operation: operation.to_owned(),
-            objects: objects.to_vec(),
-            fingerprint: audit::fingerprint(operation, arguments),
+            objects,
+            fingerprint: audit::fingerprint(&key, operation, arguments),
             rows: output.map_or(0, audit::rows),
             bytes: output
                 .and_then(|output| serde_json::to_vec(&output.data).ok())
@@ -1025,7 +1106,7 @@ impl Registry {
         if let Err(error) = self.store.append_audit(&record).await {
             eprintln!(
                 "tributary: could not write the audit record of {operation} on {}: {}",
-                definition.id,
+                subject.connector,
                 error.message()
             );
         }

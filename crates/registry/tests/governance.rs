@@ -241,6 +241,27 @@ async fn every_call_is_audited_including_denied_ones() {
         .await
         .unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
+    // A statement the read-only rules refuse is a denial, not a failure.
+    let drop = r
+        .call_tool("acme", "bot", "shop_query", json!({"sql": "DROP TABLE orders"}))
+        .await
+        .unwrap_err();
+    assert_eq!(drop.kind(), ErrorKind::PermissionDenied, "{drop}");
+    // An agent can put any string in an object name: the record masks it like a result.
+    r.call_tool(
+        "acme",
+        "bot",
+        "shop_query",
+        json!({"sql": "SELECT * FROM \"ada@example.com\""}),
+    )
+    .await
+    .unwrap_err();
+    // A tool the agent does not have is audited as denied.
+    let unknown = r
+        .call_tool("acme", "bot", "shop_drop_everything", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.kind(), ErrorKind::NotFound);
     r.call_tool("acme", "bot", "quiet_query", json!({"sql": "SELECT 1"}))
         .await
         .unwrap();
@@ -264,11 +285,14 @@ async fn every_call_is_audited_including_denied_ones() {
             ("query".into(), Outcome::Ok, None),
             ("query".into(), Outcome::Denied, Some("permission_denied".into())),
             ("query".into(), Outcome::Failed, Some("not_found".into())),
+            ("query".into(), Outcome::Denied, Some("permission_denied".into())),
+            ("query".into(), Outcome::Denied, Some("permission_denied".into())),
+            ("unknown_tool".into(), Outcome::Denied, Some("not_found".into())),
             ("test_connection".into(), Outcome::Ok, None),
         ],
         "the quiet connector is not audited"
     );
-    let ok = &records[3];
+    let ok = &records[6];
     assert_eq!(
         (ok.agent.as_str(), ok.connector.as_str(), ok.rows),
         ("bot", shop.as_str(), 1)
@@ -276,8 +300,20 @@ async fn every_call_is_audited_including_denied_ones() {
     assert_eq!(ok.objects, ["main.customers"]);
     assert_eq!(ok.masked["email"], 1);
     assert_eq!(ok.fingerprint.len(), 16);
+    // Keyed: the plain hash of the call, which anyone could compute from a guess, is not it.
+    use sha2::Digest as _;
+    let params = json!({"sql": "SELECT email FROM customers WHERE id = 1"});
+    let plain = hex::encode(&sha2::Sha256::digest(format!("query\0{params}").as_bytes())[..8]);
+    assert_ne!(ok.fingerprint, plain, "the fingerprint is keyed");
+    assert_eq!(records[1].objects, ["shop_drop_everything"]);
+    assert!(
+        !records[2].objects.is_empty() && records[2].objects.iter().all(|o| o.contains("<EMAIL>")),
+        "the object name is masked: {:?}",
+        records[2].objects
+    );
+    assert_eq!(records[1].connector, "");
     assert_eq!(
-        records[2].objects,
+        records[5].objects,
         ["main.secrets"],
         "denied calls record what they tried"
     );

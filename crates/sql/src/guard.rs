@@ -68,17 +68,24 @@ pub struct ReadStatement {
 }
 
 impl ReadStatement {
-    /// Checks `sql` and returns the accepted statement, or an
-    /// [`InvalidInput`](tributary_core::ErrorKind::InvalidInput) error that says what was refused and what to
-    /// do instead.
+    /// Checks `sql` and returns the accepted statement, or an error that says what was refused and what to
+    /// do instead: [`PermissionDenied`](tributary_core::ErrorKind::PermissionDenied) for a statement the
+    /// read-only rules refuse, [`InvalidInput`](tributary_core::ErrorKind::InvalidInput) for one that
+    /// does not parse, is empty, too long or holds a NUL byte.
     pub fn parse(sql: &str, dialect: Dialect) -> Result<ReadStatement> {
         if sql.trim().is_empty() {
-            return Err(refused("the statement is empty", "write one SELECT statement"));
+            return Err(malformed("the statement is empty", "write one SELECT statement"));
         }
         if sql.len() > MAX_STATEMENT_BYTES {
-            return Err(refused(
+            return Err(malformed(
                 &format!("the statement is longer than {MAX_STATEMENT_BYTES} bytes"),
                 "write a shorter query",
+            ));
+        }
+        if sql.contains('\0') {
+            return Err(malformed(
+                "the statement contains a NUL byte",
+                "remove the NUL byte; SQL text cannot carry one",
             ));
         }
         if dialect == Dialect::MySql && (sql.contains("/*!") || sql.contains("/*M!")) {
@@ -101,7 +108,7 @@ impl ReadStatement {
             })?;
         let statement = match statements.len() {
             1 => statements.remove(0),
-            0 => return Err(refused("the statement is empty", "write one SELECT statement")),
+            0 => return Err(malformed("the statement is empty", "write one SELECT statement")),
             n => {
                 return Err(refused(
                     &format!("{n} statements were given; exactly one is allowed"),
@@ -181,7 +188,13 @@ impl ReadStatement {
     }
 }
 
+/// A statement the read-only rules refuse: a denial, audited as `denied` like a missing grant.
 fn refused(what: &str, hint: &str) -> Error {
+    Error::permission_denied(format!("refused: {what}")).with_hint(hint)
+}
+
+/// A statement that is not one at all (empty, too long, a NUL byte): the caller's input to fix.
+fn malformed(what: &str, hint: &str) -> Error {
     Error::invalid_input(format!("refused: {what}")).with_hint(hint)
 }
 

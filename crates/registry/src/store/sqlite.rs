@@ -34,9 +34,40 @@ fn failed(error: rusqlite::Error) -> Error {
     .with_retryable(true)
 }
 
+/// Creates `path` empty with mode 0600 if it does not exist; narrows an existing file to 0600.
+fn owner_only(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let cannot = |error: std::io::Error| {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            format!("cannot create the registry store {}: {error}", path.display()),
+        )
+        .with_hint("check that the store's folder exists and is writable")
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            let metadata = std::fs::metadata(path).map_err(cannot)?;
+            if metadata.is_file() && metadata.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(cannot)?;
+            }
+            Ok(())
+        }
+        Err(error) => Err(cannot(error)),
+    }
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path`, and migrates it.
+    /// Opens (creating if needed) the store at `path`, and migrates it. The file is made owner-only
+    /// (0600), and so are the `-wal` and `-shm` files SQLite makes beside it (they take its mode): the
+    /// store holds every organization's sealed configs, token hashes and audit.
     pub async fn open(path: &Path) -> Result<SqliteStore> {
+        owner_only(path)?;
         let file = path.to_owned();
         let connection = tokio::task::spawn_blocking(move || Connection::open(&file))
             .await
