@@ -195,7 +195,7 @@ fn refused(what: &str, hint: &str) -> Error {
 
 /// A statement that is not one at all (empty, too long, a NUL byte): the caller's input to fix.
 fn malformed(what: &str, hint: &str) -> Error {
-    Error::invalid_input(format!("refused: {what}")).with_hint(hint)
+    Error::invalid_input(what).with_hint(hint)
 }
 
 fn leading_keywords(statement: &Statement) -> String {

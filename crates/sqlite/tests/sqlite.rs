@@ -82,7 +82,13 @@ async fn escapes_are_refused_and_nothing_changes() {
             .call(OperationRequest::new("query", json!({ "sql": sql })), &all())
             .await
             .expect_err(sql);
-        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{sql}: {error}");
+        // The read-only rules deny (audited as `denied`); what does not parse is bad input.
+        let expected = if error.message().starts_with("refused:") {
+            ErrorKind::PermissionDenied
+        } else {
+            ErrorKind::InvalidInput
+        };
+        assert_eq!(error.kind(), expected, "{sql}: {error}");
     }
     untouched(&path);
     assert!(!copy.exists(), "nothing was written elsewhere");
@@ -367,7 +373,7 @@ async fn in_memory_databases_work_through_the_factory() {
         )
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert_eq!(error.kind(), ErrorKind::PermissionDenied, "a write through the read tool: {error}");
     let output = connector
         .call(
             OperationRequest::new("query", json!({"sql": "SELECT 1 AS one"})),
