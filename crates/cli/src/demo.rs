@@ -117,7 +117,7 @@ pub async fn open_with(dir: &Path, policy: &TenantPolicy) -> Result<(Host, bool)
     let registry = Arc::new(crate::host::registry(
         Arc::new(store),
         key,
-        &settings.security,
+        &settings,
         &protected,
     )?);
     if fresh {

@@ -10,7 +10,7 @@ use tributary_registry::{
     Registry, SqliteStore, Store,
 };
 
-use crate::settings::{self, ConfigError, SecuritySection, Settings};
+use crate::settings::{self, ConfigError, Settings};
 
 /// Where the master key comes from, so rotation can write the new one back.
 #[derive(Debug, Clone)]
@@ -101,15 +101,18 @@ pub fn protected_paths(key_source: &KeySource, config_file: Option<&Path>) -> Pr
     protected
 }
 
-/// A registry over `store` and `key`, with the operator's tenant policy and token lifetime, and the
-/// server's files protected.
+/// A registry over `store` and `key`, with the operator's tenant policy, token lifetime and limits, and
+/// the server's files protected.
 pub fn registry(
     store: Arc<dyn Store>,
     key: MasterKey,
-    security: &SecuritySection,
+    settings: &Settings,
     protected: &ProtectedPaths,
 ) -> Result<Registry> {
+    let security = &settings.security;
     Registry::new(store, KeyRing::new(key), ConnectorTypes::with_defaults())?
+        .with_limits(settings.limits.call_limits())
+        .with_concurrency(settings.limits.concurrency())
         .with_token_lifetime(security.token_lifetime())
         .with_tenant_policy(security.tenants.clone())
         .map_err(|error| {
@@ -138,7 +141,7 @@ pub async fn open(path: &Path) -> Result<Host> {
     let (key, key_source) = load_key(&settings.security, &base)?;
     let store = open_store(&settings.store.url, &base).await?;
     let protected = protected_paths(&key_source, Some(path));
-    let registry = Arc::new(registry(store, key, &settings.security, &protected)?);
+    let registry = Arc::new(registry(store, key, &settings, &protected)?);
     sync(&registry, &settings).await?;
     Ok(Host {
         registry,

@@ -145,6 +145,63 @@ impl ServerSection {
     }
 }
 
+/// `[limits]` (an addition): what one call may return, and how many calls run at once. Connectors stop
+/// reading at the per-call caps while results stream in, so these also bound the server's memory.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// Rows or records one call returns (default 1000).
+    #[serde(default)]
+    pub max_rows: Option<usize>,
+    /// Bytes of JSON one call returns (default 1 MiB).
+    #[serde(default)]
+    pub max_bytes: Option<usize>,
+    /// Calls running at once on one connector, across agents (default 8).
+    #[serde(default)]
+    pub calls_per_connector: Option<usize>,
+    /// Calls running at once for one agent, across connectors (default 4).
+    #[serde(default)]
+    pub calls_per_agent: Option<usize>,
+    /// Calls that may wait for a turn, per connector and per agent (default 32); past it, `rate_limited`.
+    #[serde(default)]
+    pub queued_calls: Option<usize>,
+    /// Seconds a call waits for its turn before it is refused as `rate_limited` (default 10).
+    #[serde(default)]
+    pub queue_wait_seconds: Option<u64>,
+}
+
+impl LimitsSection {
+    /// The per-call caps: these settings over the defaults.
+    pub fn call_limits(&self) -> tributary_registry::CallLimits {
+        let mut limits = tributary_registry::CallLimits::default();
+        if let Some(rows) = self.max_rows {
+            limits.max_rows = rows;
+        }
+        if let Some(bytes) = self.max_bytes {
+            limits.max_bytes = bytes;
+        }
+        limits
+    }
+
+    /// The bounds on calls at once: these settings over the defaults.
+    pub fn concurrency(&self) -> tributary_registry::ConcurrencyLimits {
+        let mut limits = tributary_registry::ConcurrencyLimits::default();
+        if let Some(calls) = self.calls_per_connector {
+            limits.per_connector = calls;
+        }
+        if let Some(calls) = self.calls_per_agent {
+            limits.per_agent = calls;
+        }
+        if let Some(calls) = self.queued_calls {
+            limits.queued = calls;
+        }
+        if let Some(seconds) = self.queue_wait_seconds {
+            limits.wait = std::time::Duration::from_secs(seconds);
+        }
+        limits
+    }
+}
+
 /// One `[[connectors]]` entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -226,6 +283,9 @@ pub struct Settings {
     /// `[server]`.
     #[serde(default)]
     pub server: ServerSection,
+    /// `[limits]`.
+    #[serde(default)]
+    pub limits: LimitsSection,
     /// `[[connectors]]`.
     #[serde(default)]
     pub connectors: Vec<ConnectorEntry>,

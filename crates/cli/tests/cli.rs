@@ -522,3 +522,198 @@ fn a_configuration_file_cannot_point_connectors_at_the_servers_own_files() {
         assert!(!ok && err.contains(expected), "{text}\n---\n{err}");
     }
 }
+
+/// The server's peak resident memory (`VmHWM`), in KiB.
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// The three attacks of the security test, and their MySQL forms, against the real server process: a
+/// 100 MB cell, four parallel reads of 600 rows of 1 MB, and a SQLite `printf` of 1 GB. Each is cut or
+/// refused while it streams in, so the server's peak memory stays within 64 MiB of its peak at idle.
+#[tokio::test]
+async fn memory_stays_bounded_whatever_a_source_sends() {
+    use rmcp::ServiceExt as _;
+    use rmcp::model::CallToolRequestParams;
+    let pg = tributary_testkit::postgres()
+        .await
+        .expect("PostgreSQL (see tributary-testkit)");
+    let database = pg.create_database().await.unwrap();
+    let my = tributary_testkit::mysql()
+        .await
+        .expect("MariaDB (see tributary-testkit)");
+    let my_db = my.create_database().await.unwrap();
+    // MariaDB itself answers NULL for a value past its own max_allowed_packet (16 MiB by default). A
+    // server that does send more is what the connector must stop, so this one is allowed 256 MiB; sessions
+    // opened from here on (the server's) take the new value.
+    {
+        use mysql_async::prelude::Queryable as _;
+        let mut admin = my.connect(None).await.unwrap();
+        admin
+            .query_drop("SET GLOBAL max_allowed_packet = 268435456")
+            .await
+            .expect("the test MariaDB's user may set max_allowed_packet (see tributary-testkit)");
+        admin.disconnect().await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    rusqlite::Connection::open(dir.path().join("notes.db"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes VALUES (1, 'hello');",
+        )
+        .unwrap();
+    let key = tributary_registry::MasterKey::generate().unwrap();
+    tributary_cli::host::write_key_file(&dir.path().join("master.key"), &key).unwrap();
+    let config = format!(
+        r#"
+[store]
+url = "sqlite://tributary.db"
+[security]
+master_key_file = "master.key"
+[[connectors]]
+name = "pg"
+organization = "acme"
+type = "postgresql"
+[connectors.config]
+host = "{pg_host}"
+port = {pg_port}
+database = "{database}"
+user = "{pg_user}"
+password = "{pg_password}"
+tls_mode = "disable"
+statement_timeout_seconds = 60
+[[connectors]]
+name = "my"
+organization = "acme"
+type = "mysql"
+[connectors.config]
+host = "{my_host}"
+port = {my_port}
+database = "{my_db}"
+user = "{my_user}"
+password = "{my_password}"
+tls_mode = "disable"
+statement_timeout_seconds = 60
+[[connectors]]
+name = "notes"
+organization = "acme"
+type = "sqlite"
+[connectors.config]
+path = "{notes}"
+[[agents]]
+id = "bot"
+organization = "acme"
+grants = [{{ connector = "pg", operations = ["read"] }}, {{ connector = "my", operations = ["read"] }}, {{ connector = "notes", operations = ["read"] }}]
+"#,
+        pg_host = pg.host(),
+        pg_port = pg.port(),
+        pg_user = pg.user(),
+        pg_password = pg.password(),
+        my_host = my.host(),
+        my_port = my.port(),
+        my_user = my.user(),
+        my_password = my.password(),
+        notes = dir.path().join("notes.db").display(),
+    );
+    std::fs::write(dir.path().join("tributary.toml"), config).unwrap();
+    let (ok, token, err) = run(
+        dir.path(),
+        &["tokens", "issue", "--agent", "bot", "--config", "tributary.toml"],
+        &[],
+    );
+    assert!(ok, "{err}");
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config", "tributary.toml"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        if let Some(address) = line.unwrap().strip_prefix("tributary: listening on ") {
+            url = address.to_owned();
+            break;
+        }
+    }
+    let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(format!(
+            "{url}/mcp"
+        ))
+        .auth_header(token.trim().to_owned()),
+    );
+    let client = ().serve(transport).await.expect("an MCP session");
+    let call = |tool: &'static str, sql: &'static str| {
+        let client = &client;
+        async move {
+            let arguments = json!({ "sql": sql }).as_object().unwrap().clone();
+            let result = client
+                .call_tool(CallToolRequestParams::new(tool).with_arguments(arguments))
+                .await
+                .unwrap();
+            let text = result
+                .content
+                .first()
+                .and_then(|content| content.as_text())
+                .map(|text| text.text.clone())
+                .unwrap_or_default();
+            (result.is_error.unwrap_or(false), text)
+        }
+    };
+    // Idle: every connector has been used once, so its pool and caches exist.
+    for (tool, sql) in [
+        ("pg_query", "SELECT 1 AS one"),
+        ("my_query", "SELECT 1 AS one"),
+        ("notes_query", "SELECT body FROM notes"),
+    ] {
+        let (failed, text) = call(tool, sql).await;
+        assert!(!failed, "{tool}: {text}");
+    }
+    let idle = peak_kib(child.id());
+
+    // One 100 MB cell: refused as it arrives, with a clear error.
+    for tool in ["pg_query", "my_query"] {
+        let (failed, text) = call(tool, "SELECT repeat('x', 100000000) AS big").await;
+        assert!(failed, "{tool}: {}", &text[..text.len().min(300)]);
+        assert!(text.contains("invalid_input"), "{tool}: {text}");
+    }
+    // Four parallel reads of 600 rows of 1 MB: each stops at the byte budget and says so.
+    let pg_rows = "SELECT repeat('x', 1000000) AS r FROM generate_series(1, 600)";
+    let my_rows = "SELECT REPEAT('x', 1000000) AS r FROM seq_1_to_600";
+    for (tool, sql) in [("pg_query", pg_rows), ("my_query", my_rows)] {
+        let answers = futures_util::future::join_all((0..4).map(|_| call(tool, sql))).await;
+        for (failed, text) in answers {
+            assert!(!failed, "{tool}: {}", &text[..text.len().min(300)]);
+            let value: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(value["truncation"]["reason"], "byte_limit", "{tool}");
+        }
+    }
+    // A SQLite printf of 1 GB: refused by SQLite's own length limit.
+    let (failed, text) = call("notes_query", "SELECT printf('%.*c', 1000000000, 'x') AS big").await;
+    assert!(
+        failed && text.contains("invalid_input"),
+        "{}",
+        &text[..text.len().min(300)]
+    );
+
+    let peak = peak_kib(child.id());
+    let grown_mib = peak.saturating_sub(idle) / 1024;
+    eprintln!(
+        "server peak: {} MiB at idle, {} MiB after the attacks",
+        idle / 1024,
+        peak / 1024
+    );
+    assert!(
+        grown_mib < 64,
+        "the server's peak memory grew by {grown_mib} MiB during the attacks (idle peak {} MiB)",
+        idle / 1024
+    );
+    client.cancel().await.unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+}

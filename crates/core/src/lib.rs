@@ -20,6 +20,7 @@
 //!   text, the host's identity), under the operator's [`TenantPolicy`] for tenants' connectors.
 //! - [`secret`]: [`Secret`], a string that never prints and is zeroed on drop.
 
+pub mod budget;
 pub mod catalog;
 pub mod check;
 pub mod config;
@@ -32,6 +33,7 @@ pub mod policy;
 pub mod secret;
 pub mod spec;
 
+pub use budget::Budget;
 pub use catalog::{Catalog, DataType, FieldInfo, ForeignKey, ObjectInfo, ObjectKind};
 pub use check::{CheckReport, CheckStatus, ServerInfo};
 pub use config::ConfigValues;

@@ -154,15 +154,26 @@ pub struct OperationRequest {
     /// The parameters, a JSON object matching the operation's schema.
     #[serde(default)]
     pub params: Value,
+    /// How much the call may return; connectors stop reading there (set by the host, not the caller).
+    #[serde(default, skip_serializing_if = "crate::Budget::is_unbounded")]
+    pub budget: crate::Budget,
 }
 
 impl OperationRequest {
-    /// A request for `operation` with `params`.
+    /// A request for `operation` with `params`, with no budget beyond the connector's own limits.
     pub fn new(operation: impl Into<String>, params: Value) -> Self {
         OperationRequest {
             operation: operation.into(),
             params,
+            budget: crate::Budget::unbounded(),
         }
+    }
+
+    /// The request, limited to `budget`.
+    #[must_use]
+    pub fn with_budget(mut self, budget: crate::Budget) -> Self {
+        self.budget = budget;
+        self
     }
 }
 

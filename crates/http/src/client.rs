@@ -166,6 +166,40 @@ impl HttpClient {
     }
 }
 
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The body is longer than the limit; reading stopped there.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The transport failed while reading.
+    Transport(reqwest::Error),
+}
+
+/// Reads a response body of at most `limit` bytes. A longer body is refused as it arrives (by its
+/// `Content-Length`, or when the bytes read pass the limit): a server cannot make the host buffer more.
+pub async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(BodyError::TooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// reqwest's resolver: the host access's, which checks every address it returns.
 struct GuardedResolver {
     host: HostAccess,

@@ -21,4 +21,4 @@
 
 pub mod client;
 
-pub use client::{HttpClient, HttpOptions, SendError};
+pub use client::{BodyError, HttpClient, HttpOptions, SendError, read_body};

@@ -81,7 +81,10 @@ impl Connections {
         if config.tls_mode == TlsMode::Disable {
             host.check_plaintext("tls_mode", "tls_mode = \"disable\"")?;
         }
+        // The driver refuses a packet past the largest value the host reads, while it arrives: one huge
+        // cell (`REPEAT('x', 100000000)`) is an error, not 100 MB buffered.
         let builder = builder
+            .max_allowed_packet(Some(tributary_core::budget::MAX_VALUE_BYTES))
             .prefer_socket(false)
             .socket(socket.clone())
             .ssl_opts(ssl_opts(config)?);

@@ -65,6 +65,7 @@ impl MysqlConnector {
                 max_rows,
             },
             limit,
+            tributary_core::Budget::unbounded(),
         )?;
         self.scrub(query::run(&self.connections, &prepared).await)
     }
@@ -185,7 +186,7 @@ impl Connector for MysqlConnector {
             SqlRequest::Query(params) => {
                 let limit =
                     sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
-                let (prepared, objects) = query::plan(&self.connections, params, limit)?;
+                let (prepared, objects) = query::plan(&self.connections, params, limit, request.budget)?;
                 (Access::read(objects), Prepared::Query(prepared))
             }
             SqlRequest::ListObjects(params) => {

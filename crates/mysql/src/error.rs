@@ -1,6 +1,15 @@
 //! MySQL and MariaDB errors mapped to Tributary's error kinds, with messages that never carry a secret.
 
+use mysql_common::proto::codec::error::PacketCodecError;
 use tributary_core::{Error, ErrorKind};
+
+/// Whether the driver refused an incoming packet past `max_allowed_packet` (its codec's error, carried
+/// inside an `io::Error`).
+fn packet_too_large(io: &mysql_async::IoError) -> bool {
+    matches!(io, mysql_async::IoError::Io(inner)
+        if inner.get_ref().and_then(|inner| inner.downcast_ref::<PacketCodecError>())
+            .is_some_and(|codec| matches!(codec, PacketCodecError::PacketTooLarge)))
+}
 
 /// Maps a driver error; `address` names the server in connection errors.
 pub(crate) fn from_driver(error: &mysql_async::Error, address: &str) -> Error {
@@ -29,6 +38,16 @@ pub(crate) fn from_driver(error: &mysql_async::Error, address: &str) -> Error {
             }
             mapped
         }
+        mysql_async::Error::Io(io) if packet_too_large(io) => Error::invalid_input(format!(
+            "MySQL at {address} sent a row larger than the {} bytes a connector reads in one row",
+            tributary_core::budget::MAX_VALUE_BYTES
+        ))
+        .with_hint("select fewer or shorter columns (for example with LEFT() or SUBSTRING())")
+        .with_retryable(false),
+        mysql_async::Error::Driver(mysql_async::DriverError::PacketTooLarge) => Error::invalid_input(
+            "a value is larger than the MySQL server or the connector accepts in one packet",
+        )
+        .with_retryable(false),
         mysql_async::Error::Io(io) => {
             let text = io.to_string();
             let refused = matches!(io, mysql_async::IoError::Io(inner) if inner.kind() == std::io::ErrorKind::ConnectionRefused);

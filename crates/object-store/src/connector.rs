@@ -167,6 +167,7 @@ impl Connector for ObjectStoreConnector {
     }
 
     async fn execute(&self, mut plan: Plan) -> Result<Output> {
+        let budget = plan.request().budget;
         let output = match plan.take_prepared::<Prepared>()? {
             Prepared::List(request) => {
                 let page = self.list(&request).await?;
@@ -183,13 +184,17 @@ impl Connector for ObjectStoreConnector {
             }
             Prepared::Head(key) => Output::complete(document(&self.head_key(&key).await?)?),
             Prepared::Get { key, range, encoding } => {
-                let content = self.get_key(&key, range).await?;
+                // Within the host's byte budget too: base64 makes 3 bytes 4, so 3/4 of it.
+                let cap = budget.max_bytes.map_or(self.config.max_read_bytes, |max| {
+                    (max / 4 * 3).min(self.config.max_read_bytes)
+                });
+                let content = self.get_key(&key, range, cap).await?;
                 let data = Data::Document {
                     document: content.to_json(encoding),
                 };
                 let cut = Truncation::new(
                     TruncationReason::ByteLimit,
-                    self.config.max_read_bytes,
+                    cap,
                     content.bytes.len() as u64,
                     Some(content.omitted),
                 );

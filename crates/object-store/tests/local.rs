@@ -172,3 +172,33 @@ async fn a_missing_folder_is_reported_when_the_connector_is_built() {
     assert_eq!(error.kind(), ErrorKind::NotFound);
     assert!(error.message().contains("/nonexistent/tributary-test-folder"));
 }
+
+#[tokio::test]
+async fn a_read_stops_at_the_hosts_byte_budget() {
+    let (dir, store) = folder(json!({}));
+    std::fs::write(dir.path().join("docs/big.txt"), "x".repeat(200_000)).unwrap();
+    let policy = tributary_core::AccessPolicy::new(
+        [tributary_core::AccessClass::Read],
+        tributary_core::ObjectRules::Any,
+    );
+    let output = store
+        .call(
+            tributary_core::OperationRequest::new("get", json!({"key": "big.txt"})).with_budget(
+                tributary_core::Budget {
+                    max_rows: None,
+                    max_bytes: Some(40_000),
+                },
+            ),
+            &policy,
+        )
+        .await
+        .unwrap();
+    let document = document(&output);
+    // Three quarters of the budget, so the content fits in it even as base64.
+    assert_eq!(document["returned_bytes"], 30_000);
+    assert_eq!(document["omitted_bytes"], 170_000);
+    let truncation = output.truncation.clone().expect("cut by the budget");
+    assert_eq!(truncation.reason, tributary_core::TruncationReason::ByteLimit);
+    assert_eq!(truncation.limit, 30_000);
+    assert!(serde_json::to_vec(&document).unwrap().len() <= 40_000);
+}

@@ -17,10 +17,39 @@ use tokio_postgres::tls::MakeTlsConnect;
 use tributary_core::{Error, FieldError, HostAccess, Result};
 
 use crate::config::{PostgresConfig, TlsMode};
+use crate::framing::{Limited, LimitedTls, Oversized};
 use crate::{error, tls};
 
 /// A pooled session.
 pub(crate) type Object = PoolObject<Sessions>;
+
+/// A session: the driver's client, and where its stream records a message it refused as too large (the
+/// driver itself reports only that the connection closed).
+pub(crate) struct Session {
+    client: tokio_postgres::Client,
+    oversized: Oversized,
+}
+
+impl Session {
+    /// The slot a query keeps to explain a closed connection (see [`Connections::error_in`]).
+    pub(crate) fn oversized(&self) -> Oversized {
+        self.oversized.clone()
+    }
+}
+
+impl std::ops::Deref for Session {
+    type Target = tokio_postgres::Client;
+
+    fn deref(&self) -> &tokio_postgres::Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut tokio_postgres::Client {
+        &mut self.client
+    }
+}
 
 /// One place the config says the server is, as libpq reads it: a host (and optionally the address to
 /// use for it), or a Unix socket folder.
@@ -74,9 +103,11 @@ pub(crate) struct Sessions {
 }
 
 impl Sessions {
-    async fn open(&self, target: &Target) -> std::result::Result<tokio_postgres::Client, SessionError> {
+    async fn open(&self, target: &Target) -> std::result::Result<Session, SessionError> {
         let refused = SessionError::Tributary;
-        match target {
+        let oversized = Oversized::default();
+        let seen = oversized.clone();
+        let client = match target {
             Target::Tcp { host, address, port } => {
                 let connect_to = address.map_or_else(|| host.clone(), |address| address.to_string());
                 let stream = self
@@ -84,13 +115,27 @@ impl Sessions {
                     .connect_tcp(self.field, &connect_to, *port, self.connect_timeout)
                     .await
                     .map_err(refused)?;
+                // Every message the server sends is limited in size as it arrives (see `framing`).
+                let limit = tributary_core::budget::MAX_VALUE_BYTES;
                 match &self.tls {
-                    Tls::Off => spawn(self.driver.connect_raw(stream, tokio_postgres::NoTls).await),
+                    Tls::Off => spawn(
+                        self.driver
+                            .connect_raw(Limited::messages(stream, limit, seen), tokio_postgres::NoTls)
+                            .await,
+                    ),
                     Tls::Rustls(make) => {
                         let mut make = make.clone();
-                        let Ok(tls) =
-                            MakeTlsConnect::<tokio::net::TcpStream>::make_tls_connect(&mut make, host);
-                        spawn(self.driver.connect_raw(stream, tls).await)
+                        let Ok(tls) = MakeTlsConnect::<Limited<tokio::net::TcpStream>>::make_tls_connect(
+                            &mut make, host,
+                        );
+                        spawn(
+                            self.driver
+                                .connect_raw(
+                                    Limited::after_ssl_request(stream, limit, seen.clone()),
+                                    LimitedTls::new(tls, limit, seen),
+                                )
+                                .await,
+                        )
                     }
                 }
             }
@@ -104,9 +149,15 @@ impl Sessions {
                 // TLS is not used over a Unix socket (as libpq does).
                 let mut plain = self.driver.clone();
                 plain.ssl_mode(SslMode::Disable);
-                spawn(plain.connect_raw(stream, tokio_postgres::NoTls).await)
+                let limit = tributary_core::budget::MAX_VALUE_BYTES;
+                spawn(
+                    plain
+                        .connect_raw(Limited::messages(stream, limit, seen), tokio_postgres::NoTls)
+                        .await,
+                )
             }
-        }
+        }?;
+        Ok(Session { client, oversized })
     }
 }
 
@@ -129,10 +180,10 @@ where
 }
 
 impl managed::Manager for Sessions {
-    type Type = tokio_postgres::Client;
+    type Type = Session;
     type Error = SessionError;
 
-    async fn create(&self) -> std::result::Result<tokio_postgres::Client, SessionError> {
+    async fn create(&self) -> std::result::Result<Session, SessionError> {
         // libpq's order: each listed server in turn; the last failure is reported.
         let mut last = None;
         for target in &self.targets {
@@ -155,8 +206,8 @@ impl managed::Manager for Sessions {
         }))
     }
 
-    async fn recycle(&self, client: &mut tokio_postgres::Client, _: &Metrics) -> RecycleResult<SessionError> {
-        if client.is_closed() {
+    async fn recycle(&self, session: &mut Session, _: &Metrics) -> RecycleResult<SessionError> {
+        if session.is_closed() {
             Err(RecycleError::message("the session was closed"))
         } else {
             Ok(())
@@ -301,6 +352,15 @@ impl Connections {
     pub(crate) fn error(&self, driver: &tokio_postgres::Error) -> Error {
         error::from_driver(driver, &self.address)
     }
+
+    /// Maps a driver error on a session that may have refused a message as too large: the driver reports
+    /// only that the connection closed, and the session's slot says why.
+    pub(crate) fn error_in(&self, oversized: &Oversized, driver: &tokio_postgres::Error) -> Error {
+        match oversized.get() {
+            Some(refused) => error::too_large(refused, &self.address),
+            None => self.error(driver),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -338,7 +398,7 @@ mod tests {
             "CREATE TEMP TABLE leftover (x int)",
             "SELECT pg_advisory_lock(42)",
             "PREPARE leftover_plan AS SELECT 1",
-            "SET statement_timeout = '1ms'",
+            "SET statement_timeout = '3min'",
         ] {
             session.batch_execute(dirt).await.unwrap();
         }

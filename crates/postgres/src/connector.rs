@@ -59,7 +59,9 @@ impl PostgresConnector {
             max_rows,
         };
         let limit = sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
-        let (prepared, _) = self.scrub(query::plan(&self.connections, &self.names, params, limit).await)?;
+        let budget = tributary_core::Budget::unbounded();
+        let (prepared, _) =
+            self.scrub(query::plan(&self.connections, &self.names, params, limit, budget).await)?;
         self.scrub(query::run(&self.connections, &self.names, &prepared).await)
     }
 
@@ -173,7 +175,7 @@ impl Connector for PostgresConnector {
                     let limit =
                         sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
                     let (prepared, objects) =
-                        query::plan(&self.connections, &self.names, params, limit).await?;
+                        query::plan(&self.connections, &self.names, params, limit, request.budget).await?;
                     (Access::read(objects), Prepared::Query(prepared))
                 }
                 SqlRequest::ListObjects(params) => (

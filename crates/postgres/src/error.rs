@@ -122,3 +122,13 @@ pub(crate) fn from_pool(
         other => Error::internal(format!("the PostgreSQL connection pool failed: {other}")),
     }
 }
+
+/// A row (or other message) the session refused as it arrived, because it was larger than a connector reads.
+pub(crate) fn too_large(refused: &crate::framing::MessageTooLarge, address: &str) -> Error {
+    Error::invalid_input(format!(
+        "PostgreSQL at {address} sent a row of {} bytes, more than the {} bytes a connector reads in one row",
+        refused.size, refused.limit
+    ))
+    .with_hint("select fewer or shorter columns (for example with left() or substring())")
+    .with_retryable(false)
+}

@@ -29,6 +29,7 @@ pub mod config;
 mod connection;
 mod connector;
 mod error;
+mod framing;
 mod operations;
 mod schema;
 mod tls;

@@ -53,6 +53,7 @@ pub mod tools;
 pub mod types;
 
 pub use crypto::{KeyRing, MasterKey};
+pub use govern::concurrency::ConcurrencyLimits;
 pub use govern::limits::CallLimits;
 pub use govern::rate_limit::RateLimiter;
 pub use model::{

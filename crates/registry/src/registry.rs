@@ -21,6 +21,7 @@ use crate::crypto::{KeyRing, MasterKey};
 use crate::govern::audit;
 use crate::govern::authorize::authorize;
 use crate::govern::cache::ResultCache;
+use crate::govern::concurrency::{Concurrency, ConcurrencyLimits};
 use crate::govern::limits::{self, CallLimits};
 use crate::govern::rate_limit::RateLimiter;
 use crate::govern::retry::read_with_retry;
@@ -112,6 +113,7 @@ pub struct Registry {
     boundary: Boundary,
     token_lifetime: Option<Duration>,
     sessions: std::sync::Mutex<crate::tokens::Sessions>,
+    concurrency: Concurrency,
 }
 
 impl std::fmt::Debug for Registry {
@@ -221,7 +223,15 @@ impl Registry {
             limits: CallLimits::default(),
             token_lifetime: None,
             sessions: std::sync::Mutex::new(crate::tokens::Sessions::default()),
+            concurrency: Concurrency::new(ConcurrencyLimits::default()),
         })
+    }
+
+    /// Bounds the calls running at once per connector and per agent (see [`ConcurrencyLimits`]).
+    #[must_use]
+    pub fn with_concurrency(mut self, limits: ConcurrencyLimits) -> Registry {
+        self.concurrency = Concurrency::new(limits);
+        self
     }
 
     /// Tokens issued without an explicit expiry expire after `lifetime` (`None`: never, the default).
@@ -886,6 +896,7 @@ impl Registry {
         let result = self
             .governed(
                 &definition,
+                &agent,
                 grant.as_ref(),
                 &tool.operation,
                 arguments.clone(),
@@ -931,6 +942,7 @@ impl Registry {
     async fn governed(
         &self,
         definition: &ConnectorDefinition,
+        agent: &Agent,
         grant: Option<&Grant>,
         operation: &str,
         arguments: Value,
@@ -955,7 +967,13 @@ impl Registry {
                 error
             }
         };
-        let request = OperationRequest::new(operation, arguments);
+        // The caps go down with the request: connectors stop reading there, so a source cannot make the
+        // host hold more than the caps, whatever it sends.
+        let budget = tributary_core::Budget {
+            max_rows: Some(self.limits.max_rows as u64),
+            max_bytes: Some(self.limits.max_bytes as u64),
+        };
+        let request = OperationRequest::new(operation, arguments).with_budget(budget);
         let plan = live
             .connector
             .plan(request.clone())
@@ -988,7 +1006,12 @@ impl Registry {
         {
             return Ok((output, true, MaskReport::default()));
         }
-        // 5. Execute, retrying reads.
+        // 5. Execute in turn (calls at once are bounded per connector and agent), retrying reads.
+        let _turn = self
+            .concurrency
+            .enter(&definition.id, &definition.name, &agent.uid)
+            .await
+            .map_err(|error| (Outcome::Denied, error))?;
         let connector = live.connector.clone();
         let mut output = if read {
             let mut first = Some(plan);

@@ -103,7 +103,10 @@ async fn results_are_capped_in_rows_and_bytes() {
         .await
         .unwrap();
     let truncation = result.truncation.expect("three orders over a cap of two");
-    assert_eq!((truncation.returned, truncation.omitted), (2, Some(1)));
+    // The connector stopped reading at the cap (the budget came down with the call), so it knows more
+    // rows exist but not how many.
+    assert_eq!(truncation.reason, tributary_core::TruncationReason::RowLimit);
+    assert_eq!((truncation.returned, truncation.omitted), (2, None));
 }
 
 /// A connector whose reads fail with a retryable error until the third attempt.
@@ -258,4 +261,182 @@ async fn an_unsaved_config_can_be_tested() {
         host.registry.connectors("acme").await.unwrap().is_empty(),
         "nothing was saved"
     );
+}
+
+/// A connector whose reads wait at a gate until the test opens it, and which records the budget each
+/// call brought down.
+struct Gated {
+    gate: Arc<tokio::sync::Semaphore>,
+    entered: Arc<tokio::sync::Notify>,
+    budgets: Arc<std::sync::Mutex<Vec<tributary_core::Budget>>>,
+    operations: Vec<OperationSpec>,
+}
+
+#[async_trait]
+impl Connector for Gated {
+    fn connector_type(&self) -> &str {
+        "gated"
+    }
+    fn operations(&self) -> &[OperationSpec] {
+        &self.operations
+    }
+    async fn check(&self) -> CheckReport {
+        CheckReport::from_result(Ok(tributary_core::ServerInfo::new("gated", None)), 0.1)
+    }
+    async fn discover(&self) -> Result<Catalog> {
+        Ok(Catalog::default())
+    }
+    async fn plan(&self, request: OperationRequest) -> Result<Plan> {
+        let spec = self.operation(&request.operation)?.clone();
+        let _: NoParams = parse_params(&request.params)?;
+        Ok(Plan::new(
+            request,
+            tributary_core::Access::new(spec.access, ["thing"]),
+        ))
+    }
+    async fn execute(&self, plan: Plan) -> Result<Output> {
+        self.budgets.lock().unwrap().push(plan.request().budget);
+        self.entered.notify_one();
+        let _passed = self.gate.acquire().await.unwrap();
+        Ok(Output::complete(Data::Document {
+            document: json!({"ok": true}),
+        }))
+    }
+}
+
+#[derive(Clone)]
+struct GatedFactory {
+    gate: Arc<tokio::sync::Semaphore>,
+    entered: Arc<tokio::sync::Notify>,
+    budgets: Arc<std::sync::Mutex<Vec<tributary_core::Budget>>>,
+}
+
+#[async_trait]
+impl ConnectorFactory for GatedFactory {
+    fn spec(&self) -> ConnectorSpec {
+        ConnectorSpec::new("gated", "Gated", "Waits for the test.")
+    }
+    async fn build(&self, _config: ConfigValues, _host: &HostAccess) -> Result<Arc<dyn Connector>> {
+        Ok(Arc::new(Gated {
+            gate: self.gate.clone(),
+            entered: self.entered.clone(),
+            budgets: self.budgets.clone(),
+            operations: vec![OperationSpec::read::<NoParams>("read", "Read.")],
+        }))
+    }
+}
+
+/// A registry with one gated connector `src` in `acme`, readable by agents `bot` and `other`.
+async fn gated_registry(
+    limits: tributary_registry::ConcurrencyLimits,
+) -> (Arc<Registry>, GatedFactory, tempfile::TempDir) {
+    let factory = GatedFactory {
+        gate: Arc::new(tokio::sync::Semaphore::new(0)),
+        entered: Arc::new(tokio::sync::Notify::new()),
+        budgets: Arc::default(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("r.db")).await.unwrap());
+    let types = ConnectorTypes::empty().register(factory.clone());
+    let r = Registry::new(store, KeyRing::new(MasterKey::generate().unwrap()), types)
+        .unwrap()
+        .with_limits(CallLimits {
+            max_rows: 7,
+            max_bytes: 5000,
+        })
+        .with_concurrency(limits);
+    let id = r
+        .create_connector(
+            "acme",
+            NewConnector {
+                name: "src".into(),
+                connector_type: "gated".into(),
+                config: json!({}),
+                governance: governance(&[Read], None),
+            },
+            Origin::Operator,
+        )
+        .await
+        .unwrap()
+        .id;
+    for agent in ["bot", "other"] {
+        r.put_agent("acme", agent, agent).await.unwrap();
+        r.grant("acme", agent, &id, [Read].into()).await.unwrap();
+    }
+    (Arc::new(r), factory, dir)
+}
+
+fn read_by(
+    r: &Arc<Registry>,
+    agent: &'static str,
+) -> tokio::task::JoinHandle<Result<tributary_registry::ToolResult>> {
+    let r = r.clone();
+    tokio::spawn(async move { r.call_tool("acme", agent, "src_read", json!({})).await })
+}
+
+#[tokio::test]
+async fn calls_past_a_connectors_bound_wait_their_turn_and_past_the_queue_are_rate_limited() {
+    let (r, gated, _dir) = gated_registry(tributary_registry::ConcurrencyLimits {
+        per_connector: 1,
+        per_agent: 8,
+        queued: 1,
+        wait: std::time::Duration::from_secs(30),
+    })
+    .await;
+    let running = read_by(&r, "bot");
+    gated.entered.notified().await;
+    let queued = read_by(&r, "other");
+    // Nothing signals that the second call has taken its place in the queue; it only has to get there.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!queued.is_finished(), "the second call waits its turn");
+    let refused = r
+        .call_tool("acme", "bot", "src_read", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::RateLimited, "{refused}");
+    assert!(refused.is_retryable(), "{refused}");
+    assert!(refused.message().contains("connector `src`"), "{refused}");
+    // Opening the gate lets the running call finish and the queued one take its turn.
+    gated.gate.add_permits(2);
+    running.await.unwrap().unwrap();
+    queued.await.unwrap().unwrap();
+    let denied = r
+        .audit(&tributary_registry::AuditQuery {
+            organization: "acme".into(),
+            outcome: Some(tributary_registry::Outcome::Denied),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(denied.len(), 1, "the refused call is audited as denied");
+}
+
+#[tokio::test]
+async fn an_agent_past_its_bound_is_refused_after_its_wait_while_another_agent_runs() {
+    let (r, gated, _dir) = gated_registry(tributary_registry::ConcurrencyLimits {
+        per_connector: 8,
+        per_agent: 1,
+        queued: 4,
+        wait: std::time::Duration::from_millis(200),
+    })
+    .await;
+    let running = read_by(&r, "bot");
+    gated.entered.notified().await;
+    let waited = r
+        .call_tool("acme", "bot", "src_read", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(waited.kind(), ErrorKind::RateLimited, "{waited}");
+    assert!(waited.message().contains("this agent"), "{waited}");
+    let other = read_by(&r, "other");
+    gated.entered.notified().await;
+    gated.gate.add_permits(2);
+    running.await.unwrap().unwrap();
+    other.await.unwrap().unwrap();
+    // Every call that ran brought the registry's caps down as its budget.
+    let budgets = gated.budgets.lock().unwrap().clone();
+    assert_eq!(budgets.len(), 2, "the refused call never reached the connector");
+    for budget in budgets {
+        assert_eq!((budget.max_rows, budget.max_bytes), (Some(7), Some(5000)));
+    }
 }

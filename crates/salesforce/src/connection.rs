@@ -121,10 +121,10 @@ impl Session {
             let body: Value = if status == StatusCode::NO_CONTENT {
                 Value::Null
             } else {
-                let text = response
-                    .text()
+                let bytes = tributary_http::read_body(response, error::MAX_RESPONSE_BYTES)
                     .await
-                    .map_err(|error| error::from_transport(&error, path))?;
+                    .map_err(|error| error::from_body(error, path))?;
+                let text = String::from_utf8_lossy(&bytes).into_owned();
                 if text.is_empty() {
                     Value::Null
                 } else {

@@ -57,7 +57,8 @@ impl SalesforceConnector {
                 max_rows,
             })
             .await?;
-        self.run_query(&soql, limit).await
+        self.run_query(&soql, limit, &tributary_core::Budget::unbounded())
+            .await
     }
 
     /// `SELECT fields FROM object WHERE field = value AND ...`, built safely from a caller's input: the
@@ -350,8 +351,12 @@ impl Connector for SalesforceConnector {
     }
 
     async fn execute(&self, mut plan: Plan) -> Result<Output> {
+        let budget = plan.request().budget;
         match plan.take_prepared::<Prepared>()? {
-            Prepared::Query { soql, limit } => self.run_query(&soql, limit).await,
+            Prepared::Query { soql, limit } => {
+                let limit = budget.max_rows.map_or(limit, |max| limit.min(max.max(1)));
+                self.run_query(&soql, limit, &budget).await
+            }
             Prepared::GetRecord { object, id, fields } => {
                 let record = self.fetch_record(&object, &id, fields.as_deref()).await?;
                 Ok(Output::complete(Data::Document { document: record }))

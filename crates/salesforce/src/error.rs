@@ -119,6 +119,24 @@ pub(crate) fn from_send(error: tributary_http::SendError, what: &str) -> Error {
     }
 }
 
+/// The most a Salesforce answer may hold: a page of 2,000 wide records fits; a server that sends more is
+/// cut off as it sends.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+/// The most a token endpoint's answer may hold.
+pub(crate) const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Maps a failure to read a body.
+pub(crate) fn from_body(error: tributary_http::BodyError, what: &str) -> Error {
+    match error {
+        tributary_http::BodyError::TooLarge { limit } => Error::invalid_input(format!(
+            "the answer to the {what} is larger than {limit} bytes; Tributary stopped reading it"
+        ))
+        .with_hint("ask for fewer fields or records (a smaller max_rows, a narrower SELECT)")
+        .with_retryable(false),
+        tributary_http::BodyError::Transport(error) => from_transport(&error, what),
+    }
+}
+
 pub(crate) fn from_transport(error: &reqwest::Error, what: &str) -> Error {
     if error.is_timeout() {
         Error::new(

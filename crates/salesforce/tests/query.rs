@@ -196,3 +196,74 @@ async fn the_describe_cache_expires() {
         "with no cache time, every discovery asks again"
     );
 }
+
+#[tokio::test]
+async fn paging_stops_at_the_hosts_byte_budget() {
+    let server = server().await;
+    server.insert("Account", accounts(450)).unwrap();
+    server.set_batch_cap(100);
+    let org = connector(&server, json!({"max_rows": 1000}));
+    let policy = tributary_core::AccessPolicy::new(
+        [tributary_core::AccessClass::Read],
+        tributary_core::ObjectRules::Any,
+    );
+    // Warm the describe cache so only query pages are counted.
+    call(
+        &org,
+        "soql_query",
+        json!({"soql": "SELECT Id FROM Account", "max_rows": 1}),
+    )
+    .await
+    .unwrap();
+    let before = server.api_requests();
+    let budget = tributary_core::Budget {
+        max_rows: None,
+        max_bytes: Some(12_000),
+    };
+    let output = org
+        .call(
+            OperationRequest::new(
+                "soql_query",
+                json!({"soql": "SELECT Id, Name FROM Account ORDER BY Name", "max_rows": 1000}),
+            )
+            .with_budget(budget),
+            &policy,
+        )
+        .await
+        .unwrap();
+    let kept = records(&output).len();
+    let size = serde_json::to_vec(&records(&output)).unwrap().len();
+    assert!(kept > 0 && kept < 450, "{kept} records");
+    assert!(size <= 12_000, "{size} bytes kept over a budget of 12000");
+    let truncation = output.truncation.clone().expect("cut by the budget");
+    assert_eq!(truncation.reason, TruncationReason::ByteLimit);
+    assert_eq!(truncation.omitted, Some(450 - kept as u64));
+    let pages = server.api_requests() - before;
+    assert_eq!(
+        pages,
+        kept.div_ceil(100) as u64 + u64::from(kept.is_multiple_of(100)),
+        "no page is fetched past the one that spent the budget"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_larger_than_a_connector_reads_is_refused_as_it_arrives() {
+    let server = server().await;
+    server.insert("Account", accounts(3)).unwrap();
+    let org = connector(&server, json!({}));
+    call(&org, "soql_query", json!({"soql": "SELECT Id FROM Account"}))
+        .await
+        .unwrap();
+    server.inject(tributary_testkit::salesforce::Fault::Endless(256 * 1024 * 1024));
+    let error = call(&org, "soql_query", json!({"soql": "SELECT Id FROM Account"}))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), tributary_core::ErrorKind::InvalidInput, "{error}");
+    assert!(error.message().contains("stopped reading"), "{error}");
+    assert!(!error.is_retryable());
+    let sent = server.endless_bytes_sent();
+    assert!(
+        sent < 64 * 1024 * 1024,
+        "the server got {sent} bytes of a 256 MiB answer out before the connector stopped"
+    );
+}

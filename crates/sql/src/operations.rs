@@ -208,6 +208,92 @@ pub fn rows_output(columns: Vec<Column>, rows: Vec<Vec<Value>>, limit: u64, more
     Output::bounded(Data::Rows(RowSet { columns, rows }), more.then_some(cut))
 }
 
+/// The row limit of a query under the host's `budget`: the smaller of the two.
+pub fn budgeted_limit(limit: u64, budget: &tributary_core::Budget) -> u64 {
+    budget.max_rows.map_or(limit, |max| limit.min(max.max(1)))
+}
+
+/// Rows kept as a query reads them, under a row limit and the host's byte budget. The reader offers each
+/// row and stops when told: at the byte budget nothing more is read, so a source cannot make the host
+/// hold more than the budget.
+#[derive(Debug)]
+pub struct RowCollector {
+    rows: Vec<Vec<Value>>,
+    limit: u64,
+    meter: tributary_core::budget::Meter,
+    more: bool,
+    over_budget: bool,
+}
+
+impl RowCollector {
+    /// A collector of at most `limit` rows within `budget`'s bytes.
+    pub fn new(limit: u64, budget: &tributary_core::Budget) -> RowCollector {
+        RowCollector {
+            rows: Vec::new(),
+            limit,
+            meter: budget.meter(),
+            more: false,
+            over_budget: false,
+        }
+    }
+
+    /// Whether the row limit is reached: one more row means "more exist", and reading stops.
+    pub fn is_full(&self) -> bool {
+        self.rows.len() as u64 >= self.limit
+    }
+
+    /// Notes that the source had more rows than the limit.
+    pub fn mark_more(&mut self) {
+        self.more = true;
+    }
+
+    /// Keeps `row` if it fits the byte budget; `false` when it does not (it is dropped, and the reader
+    /// stops).
+    pub fn push(&mut self, row: Vec<Value>) -> bool {
+        if self.meter.admit(&row) {
+            self.rows.push(row);
+            true
+        } else {
+            self.over_budget = true;
+            false
+        }
+    }
+
+    /// The JSON bytes kept so far.
+    pub fn used_bytes(&self) -> u64 {
+        self.meter.used()
+    }
+
+    /// The result, saying which limit cut it, if one did.
+    pub fn finish(self, columns: Vec<Column>) -> Output {
+        let returned = self.rows.len() as u64;
+        let cut = if self.over_budget {
+            Some(Truncation::new(
+                TruncationReason::ByteLimit,
+                self.meter.max_bytes().unwrap_or_default(),
+                returned,
+                None,
+            ))
+        } else if self.more {
+            Some(Truncation::new(
+                TruncationReason::RowLimit,
+                self.limit,
+                returned,
+                None,
+            ))
+        } else {
+            None
+        };
+        Output::bounded(
+            Data::Rows(RowSet {
+                columns,
+                rows: self.rows,
+            }),
+            cut,
+        )
+    }
+}
+
 /// The output of a write that affected `affected` rows.
 pub fn write_output(affected: u64) -> Output {
     Output::complete(Data::Write(tributary_core::WriteSummary {

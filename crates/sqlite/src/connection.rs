@@ -214,6 +214,14 @@ fn prepare(connection: &mut Connection, config: &SqliteConfig, mode: Mode) -> Re
     connection
         .busy_timeout(Duration::from_secs(config.busy_timeout_seconds))
         .map_err(|e| error::from_driver(e, path))?;
+    // No string or blob the statement builds may pass the largest value the host reads (`printf` and
+    // `zeroblob` could otherwise build a gigabyte in memory), and no result row either.
+    connection
+        .set_limit(
+            rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH,
+            i32::try_from(tributary_core::budget::MAX_VALUE_BYTES).unwrap_or(i32::MAX),
+        )
+        .map_err(|e| error::from_driver(e, path))?;
     let query_only = if mode == Mode::Write { "OFF" } else { "ON" };
     connection
         .pragma_update(None, "query_only", query_only)

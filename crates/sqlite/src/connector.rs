@@ -58,6 +58,7 @@ impl SqliteConnector {
                 max_rows,
             },
             limit,
+            tributary_core::Budget::unbounded(),
         )
         .await?;
         query::run(&self.connections, prepared).await
@@ -204,7 +205,8 @@ impl Connector for SqliteConnector {
             SqlRequest::Query(params) => {
                 let limit =
                     sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
-                let (prepared, objects) = query::plan(&self.connections, params, limit).await?;
+                let (prepared, objects) =
+                    query::plan(&self.connections, params, limit, request.budget).await?;
                 (Access::read(objects), Prepared::Query(prepared))
             }
             SqlRequest::ListObjects(params) => {

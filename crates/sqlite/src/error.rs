@@ -40,6 +40,10 @@ pub(crate) fn from_driver(error: rusqlite::Error, path: &str) -> Error {
                     "check the path, or turn on create_if_missing",
                 ),
                 ErrorCode::NotADatabase => (ErrorKind::InvalidConfig, "the file is not a SQLite database"),
+                ErrorCode::TooBig => (
+                    ErrorKind::InvalidInput,
+                    "a value is larger than the 4 MiB a connector reads; select shorter values",
+                ),
                 ErrorCode::PermissionDenied => (
                     ErrorKind::PermissionDenied,
                     "the Tributary host may not read this file",

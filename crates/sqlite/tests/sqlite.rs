@@ -373,7 +373,11 @@ async fn in_memory_databases_work_through_the_factory() {
         )
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::PermissionDenied, "a write through the read tool: {error}");
+    assert_eq!(
+        error.kind(),
+        ErrorKind::PermissionDenied,
+        "a write through the read tool: {error}"
+    );
     let output = connector
         .call(
             OperationRequest::new("query", json!({"sql": "SELECT 1 AS one"})),

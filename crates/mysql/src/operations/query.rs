@@ -7,7 +7,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Params, Value as MysqlValue};
 use serde_json::Value;
 use tributary_core::{Column, Output, Result};
-use tributary_sql::operations::{QueryParams, rows_output};
+use tributary_sql::operations::{QueryParams, RowCollector};
 use tributary_sql::{Dialect, ReadStatement};
 
 use crate::connection::Connections;
@@ -19,6 +19,8 @@ pub(crate) struct PreparedQuery {
     pub(crate) statement: ReadStatement,
     pub(crate) params: Vec<Value>,
     pub(crate) limit: u64,
+    /// The host's budget for the result.
+    pub(crate) budget: tributary_core::Budget,
 }
 
 /// Checks the SQL and reports every table it reads as `database.table`; bare names are in the connector's
@@ -27,6 +29,7 @@ pub(crate) fn plan(
     connections: &Connections,
     params: QueryParams,
     limit: u64,
+    budget: tributary_core::Budget,
 ) -> Result<(PreparedQuery, Vec<String>)> {
     let statement = ReadStatement::parse(&params.sql, Dialect::MySql)?;
     let objects = statement
@@ -38,7 +41,8 @@ pub(crate) fn plan(
         PreparedQuery {
             statement,
             params: params.params,
-            limit,
+            limit: tributary_sql::operations::budgeted_limit(limit, &budget),
+            budget,
         },
         objects,
     ))
@@ -73,7 +77,6 @@ pub(crate) async fn run(connections: &Connections, query: &PreparedQuery) -> Res
     } else {
         Params::Positional(values)
     };
-    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
     let mut result = conn
         .exec_iter(&statement, params)
         .await
@@ -94,11 +97,13 @@ pub(crate) async fn run(connections: &Connections, query: &PreparedQuery) -> Res
                 .to_lowercase(),
         })
         .collect();
-    let mut rows = Vec::new();
-    let mut more = false;
+    let mut rows = RowCollector::new(query.limit, &query.budget);
+    // Whether reading stopped before the end (the rest is drained by the pool, a packet at a time).
+    let mut stopped = false;
     while let Some(row) = result.next().await.map_err(|e| connections.error(&e))? {
-        if rows.len() == limit {
-            more = true;
+        if rows.is_full() {
+            rows.mark_more();
+            stopped = true;
             break;
         }
         let cells = (0..mysql_columns.len())
@@ -109,14 +114,17 @@ pub(crate) async fn run(connections: &Connections, query: &PreparedQuery) -> Res
                 },
             )
             .collect();
-        rows.push(cells);
+        if !rows.push(cells) {
+            stopped = true;
+            break;
+        }
     }
     drop(result);
-    if !more {
+    if !stopped {
         conn.query_drop("ROLLBACK")
             .await
             .map_err(|e| connections.error(&e))?;
     }
     drop(conn);
-    Ok(rows_output(columns, rows, query.limit, more))
+    Ok(rows.finish(columns))
 }

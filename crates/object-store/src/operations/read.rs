@@ -225,11 +225,13 @@ impl ObjectStoreConnector {
     /// Reads an object, whole or a range, returning at most `max_read_bytes`; [`ObjectContent::omitted`]
     /// says how much of the range the cap left out.
     pub async fn get(&self, key: &str, range: ByteRange) -> Result<ObjectContent> {
-        self.get_key(&ObjectKey::parse(key, "key")?, range).await
+        self.get_key(&ObjectKey::parse(key, "key")?, range, self.config.max_read_bytes)
+            .await
     }
 
-    pub(crate) async fn get_key(&self, key: &ObjectKey, range: ByteRange) -> Result<ObjectContent> {
-        let cap = self.config.max_read_bytes;
+    /// Reads at most `cap` bytes of an object (the host's budget may ask for less than `max_read_bytes`).
+    pub(crate) async fn get_key(&self, key: &ObjectKey, range: ByteRange, cap: u64) -> Result<ObjectContent> {
+        let cap = cap.min(self.config.max_read_bytes).max(1);
         // A whole-object read asks for no range at all: a range on an empty object is an error on S3.
         let options = GetOptions {
             range: match range.length {

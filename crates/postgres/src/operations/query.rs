@@ -1,9 +1,11 @@
 //! `query`: one read-only statement, checked by the guard, run as one prepared statement inside a
-//! read-only transaction, reading at most the row limit (plus one row to know whether more exist).
+//! read-only transaction, reading at most the row limit (plus one row to know whether more exist) and no
+//! further than the host's byte budget.
 
+use futures_util::{StreamExt as _, pin_mut};
 use serde_json::Value;
 use tributary_core::{Column, Output, Result};
-use tributary_sql::operations::{QueryParams, rows_output};
+use tributary_sql::operations::{QueryParams, RowCollector};
 use tributary_sql::{Dialect, ReadStatement};
 
 use crate::connection::Connections;
@@ -15,6 +17,8 @@ pub(crate) struct PreparedQuery {
     pub(crate) statement: ReadStatement,
     pub(crate) params: Vec<Value>,
     pub(crate) limit: u64,
+    /// The host's budget for the result.
+    pub(crate) budget: tributary_core::Budget,
     /// Table names written without a schema, and what the plan resolved them to.
     pub(crate) bare: Vec<String>,
     pub(crate) resolved: Vec<String>,
@@ -26,6 +30,7 @@ pub(crate) async fn plan(
     names: &schema::NameCache,
     params: QueryParams,
     limit: u64,
+    budget: tributary_core::Budget,
 ) -> Result<(PreparedQuery, Vec<String>)> {
     let statement = ReadStatement::parse(&params.sql, Dialect::Postgres)?;
     let mut objects = Vec::new();
@@ -42,7 +47,8 @@ pub(crate) async fn plan(
         PreparedQuery {
             statement,
             params: params.params,
-            limit,
+            limit: tributary_sql::operations::budgeted_limit(limit, &budget),
+            budget,
             bare,
             resolved,
         },
@@ -57,19 +63,19 @@ pub(crate) async fn run(
     query: &PreparedQuery,
 ) -> Result<Output> {
     let mut client = connections.get().await?;
+    // A row refused as too large closes the session; this slot tells the error mapping why.
+    let oversized = client.oversized();
+    let fail = |e: tokio_postgres::Error| connections.error_in(&oversized, &e);
     let transaction = client
         .build_transaction()
         .read_only(true)
         .start()
         .await
-        .map_err(|e| connections.error(&e))?;
+        .map_err(fail)?;
     // Re-resolve bare names in this very transaction, pipelined with the prepare (one round trip for both),
     // and refuse to run if they no longer mean what was authorized.
     let statement = if query.bare.is_empty() {
-        transaction
-            .prepare(query.statement.sql())
-            .await
-            .map_err(|e| connections.error(&e))?
+        transaction.prepare(query.statement.sql()).await.map_err(fail)?
     } else {
         let quoted = schema::quoted(&query.bare);
         let qualify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&quoted, &query.bare];
@@ -77,7 +83,7 @@ pub(crate) async fn run(
             transaction.query(schema::QUALIFY_SQL, &qualify_params),
             transaction.prepare(query.statement.sql()),
         )
-        .map_err(|e| connections.error(&e))?;
+        .map_err(fail)?;
         let now: Vec<String> = now.iter().map(|row| row.get(0)).collect();
         if now != query.resolved {
             names.clear();
@@ -95,16 +101,11 @@ pub(crate) async fn run(
         .iter()
         .map(|value| value as &(dyn tokio_postgres::types::ToSql + Sync))
         .collect();
-    // A portal fetches at most limit + 1 rows: the server stops there, and the extra row says "more exist".
-    let portal = transaction
-        .bind(&statement, &refs)
-        .await
-        .map_err(|e| connections.error(&e))?;
-    let fetch = i32::try_from(query.limit.saturating_add(1)).unwrap_or(i32::MAX);
-    let rows = transaction
-        .query_portal(&portal, fetch)
-        .await
-        .map_err(|e| connections.error(&e))?;
+    // The portal is fetched a few rows at a time and read as the rows stream in, so the host holds at most
+    // one fetch beyond the budget: the first fetch is small, the next ones sized by the largest row seen
+    // and what is left of the budget. Reading stops at limit + 1 rows (the extra one says "more exist")
+    // or at the byte budget.
+    let portal = transaction.bind(&statement, &refs).await.map_err(fail)?;
     let columns: Vec<Column> = statement
         .columns()
         .iter()
@@ -114,25 +115,55 @@ pub(crate) async fn run(
             native_type: column.type_().name().to_owned(),
         })
         .collect();
-    let mut out = Vec::with_capacity(rows.len().min(usize::try_from(query.limit).unwrap_or(usize::MAX)));
-    for row in rows
-        .iter()
-        .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
-    {
-        let mut cells = Vec::with_capacity(columns.len());
-        for index in 0..columns.len() {
-            let cell: Cell = row.try_get(index).map_err(|e| connections.error(&e))?;
-            cells.push(cell.0);
+    let mut out = RowCollector::new(query.limit, &query.budget);
+    let mut largest: u64 = 1;
+    let mut fetch: u64 = FIRST_FETCH;
+    'fetching: loop {
+        let wanted = fetch.min(query.limit.saturating_add(1));
+        let rows = transaction
+            .query_portal_raw(&portal, i32::try_from(wanted).unwrap_or(i32::MAX))
+            .await
+            .map_err(fail)?;
+        pin_mut!(rows);
+        let mut got: u64 = 0;
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(fail)?;
+            got += 1;
+            if out.is_full() {
+                out.mark_more();
+                break 'fetching;
+            }
+            let mut cells = Vec::with_capacity(columns.len());
+            for index in 0..columns.len() {
+                let cell: Cell = row.try_get(index).map_err(fail)?;
+                cells.push(cell.0);
+            }
+            largest = largest.max(
+                cells
+                    .iter()
+                    .map(tributary_core::budget::json_size::<serde_json::Value>)
+                    .sum(),
+            );
+            if !out.push(cells) {
+                break 'fetching;
+            }
         }
-        out.push(cells);
+        if got < wanted {
+            break;
+        }
+        let left = query
+            .budget
+            .max_bytes
+            .map_or(u64::MAX, |max| max.saturating_sub(out.used_bytes()));
+        fetch = (left / largest).clamp(1, MAX_FETCH);
     }
     // Nothing was written. Dropping the transaction queues its ROLLBACK; the reset is pipelined behind it.
     drop((portal, statement, transaction));
     connections.release(client).await;
-    Ok(rows_output(
-        columns,
-        out,
-        query.limit,
-        rows.len() as u64 > query.limit,
-    ))
+    Ok(out.finish(columns))
 }
+
+/// Rows asked for in the first fetch of a portal, before any row's size is known.
+const FIRST_FETCH: u64 = 16;
+/// The most rows asked for in one fetch.
+const MAX_FETCH: u64 = 1024;

@@ -80,10 +80,16 @@ pub(crate) async fn post(
         .await
         .map_err(|error| error::from_send(error, "token request"))?;
     let status = response.status().as_u16();
-    let body: Value = response
-        .json()
+    let bytes = tributary_http::read_body(response, error::MAX_TOKEN_RESPONSE_BYTES)
         .await
-        .map_err(|error| error::from_transport(&error, "token response"))?;
+        .map_err(|error| error::from_body(error, "token request"))?;
+    let body: Value = serde_json::from_slice(&bytes).map_err(|_| {
+        tributary_core::Error::new(
+            tributary_core::ErrorKind::Authentication,
+            "the token endpoint's answer is not JSON",
+        )
+        .with_hint("check login_host: it must be the org's Salesforce login host")
+    })?;
     if status != 200 {
         return Err(error::from_oauth(status, &body));
     }

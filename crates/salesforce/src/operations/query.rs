@@ -1,5 +1,6 @@
 //! `soql_query`: the first page, then `nextRecordsUrl` until Salesforce says `done` or the row limit is
-//! reached, whichever comes first. A result cut by the limit says so, with how many records were left out.
+//! reached, or the host's byte budget is spent, whichever comes first (no further page is fetched). A result
+//! cut by a limit says so, with how many records were left out.
 
 use reqwest::Method;
 use serde_json::{Map, Value};
@@ -12,7 +13,14 @@ const DATA_PREFIX: &str = "/services/data/";
 
 impl SalesforceConnector {
     /// Runs a SOQL query (already checked by `plan`) and returns at most `limit` records.
-    pub(crate) async fn run_query(&self, soql: &str, limit: u64) -> Result<Output> {
+    pub(crate) async fn run_query(
+        &self,
+        soql: &str,
+        limit: u64,
+        budget: &tributary_core::Budget,
+    ) -> Result<Output> {
+        let mut meter = budget.meter();
+        let mut over_budget = false;
         let session = &self.session;
         let mut answer = session
             .send(Method::GET, &session.data_path("query/"), &[("q", soql)], None)
@@ -26,12 +34,17 @@ impl SalesforceConnector {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
-            records.extend(page.into_iter().filter_map(|record| match record {
-                Value::Object(record) => Some(record),
-                _ => None,
-            }));
+            for record in page {
+                if let Value::Object(record) = record {
+                    if !meter.admit_bytes(tributary_core::budget::json_size(&record) + 1) {
+                        over_budget = true;
+                        break;
+                    }
+                    records.push(record);
+                }
+            }
             let done = answer.body.get("done").and_then(Value::as_bool).unwrap_or(true);
-            if records.len() as u64 >= limit || done {
+            if over_budget || records.len() as u64 >= limit || done {
                 break;
             }
             let next = answer
@@ -50,6 +63,15 @@ impl SalesforceConnector {
         let returned = records.len() as u64;
         let data = Data::Records { records };
         let omitted = total.map(|total| total.saturating_sub(returned));
+        if over_budget {
+            let cut = Truncation::new(
+                TruncationReason::ByteLimit,
+                meter.max_bytes().unwrap_or_default(),
+                returned,
+                omitted,
+            );
+            return Ok(Output::bounded(data, Some(cut)));
+        }
         let cut = Truncation::new(TruncationReason::RowLimit, limit, returned, omitted);
         Ok(Output::bounded(data, more.then_some(cut)))
     }

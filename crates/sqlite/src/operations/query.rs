@@ -1,10 +1,11 @@
 //! `query`: one read-only statement, checked by the guard, then run under SQLite's own read-only authorizer
-//! with `query_only` on, reading at most the row limit plus one row (to know whether more exist).
+//! with `query_only` on, reading at most the row limit plus one row (to know whether more exist), and no
+//! further than the host's byte budget.
 
 use rusqlite::Connection;
 use serde_json::Value;
 use tributary_core::{Column, Output, Result};
-use tributary_sql::operations::{QueryParams, rows_output};
+use tributary_sql::operations::{QueryParams, RowCollector};
 use tributary_sql::{Dialect, ReadStatement};
 
 use crate::connection::{Connections, Mode};
@@ -17,6 +18,8 @@ pub(crate) struct PreparedQuery {
     pub(crate) statement: ReadStatement,
     pub(crate) params: Vec<Value>,
     pub(crate) limit: u64,
+    /// The host's budget for the result.
+    pub(crate) budget: tributary_core::Budget,
 }
 
 /// Checks the SQL and reports every table it reads as `main.table`.
@@ -24,6 +27,7 @@ pub(crate) async fn plan(
     connections: &Connections,
     params: QueryParams,
     limit: u64,
+    budget: tributary_core::Budget,
 ) -> Result<(PreparedQuery, Vec<String>)> {
     let statement = ReadStatement::parse(&params.sql, Dialect::Sqlite)?;
     let tables: Vec<_> = statement.tables().iter().cloned().collect();
@@ -37,7 +41,8 @@ pub(crate) async fn plan(
         PreparedQuery {
             statement,
             params: params.params,
-            limit,
+            limit: tributary_sql::operations::budgeted_limit(limit, &budget),
+            budget,
         },
         objects,
     ))
@@ -75,19 +80,19 @@ fn read(connection: &Connection, query: &PreparedQuery) -> Result<Output, Failur
         statement.raw_bind_parameter(index + 1, value)?;
     }
     let mut rows = statement.raw_query();
-    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-    let mut out = Vec::new();
-    let mut more = false;
+    let mut out = RowCollector::new(query.limit, &query.budget);
     while let Some(row) = rows.next()? {
-        if out.len() == limit {
-            more = true;
+        if out.is_full() {
+            out.mark_more();
             break;
         }
         let mut cells = Vec::with_capacity(columns.len());
         for (index, column) in columns.iter().enumerate() {
             cells.push(cell(row.get_ref(index)?, column.data_type));
         }
-        out.push(cells);
+        if !out.push(cells) {
+            break;
+        }
     }
-    Ok(rows_output(columns, out, query.limit, more))
+    Ok(out.finish(columns))
 }

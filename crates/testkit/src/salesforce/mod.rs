@@ -38,6 +38,9 @@ pub enum Fault {
     RequestLimit,
     /// The answer comes after this long.
     Delay(Duration),
+    /// A `200` whose body goes on for this many bytes (whitespace, sent in chunks with no length): a
+    /// server that sends more than a client should hold.
+    Endless(usize),
 }
 
 /// The credentials the server accepts.
@@ -82,6 +85,8 @@ pub(crate) struct Shared {
     credentials: Credentials,
     public_key_pem: String,
     inner: Mutex<Inner>,
+    /// Bytes of [`Fault::Endless`] bodies the client has taken so far.
+    endless_sent: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -141,6 +146,7 @@ impl SalesforceServer {
                 tokens_issued: 0,
                 instance_url: None,
             }),
+            endless_sent: std::sync::atomic::AtomicU64::new(0),
             credentials,
         });
         let app = axum::Router::new()
@@ -189,6 +195,12 @@ impl SalesforceServer {
     /// How many access tokens were issued.
     pub fn tokens_issued(&self) -> u64 {
         self.shared.lock().tokens_issued
+    }
+
+    /// How many bytes of [`Fault::Endless`] bodies the client has taken (what the server has handed to the
+    /// connection, which runs at most a few socket buffers ahead of the reader).
+    pub fn endless_bytes_sent(&self) -> u64 {
+        self.shared.endless_sent.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many data requests were served (the `api-usage` count).

@@ -26,6 +26,23 @@ pub(super) async fn versions() -> Response {
     .into_response()
 }
 
+/// A `200` whose body is `bytes` of whitespace, made a chunk at a time as the client reads.
+fn endless(shared: Arc<Shared>, bytes: usize) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let chunks = (0..bytes.div_ceil(CHUNK)).map(move |_| {
+        shared
+            .endless_sent
+            .fetch_add(CHUNK as u64, std::sync::atomic::Ordering::SeqCst);
+        Ok::<_, std::convert::Infallible>(Bytes::from(vec![b' '; CHUNK]))
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(futures_util::stream::iter(chunks)),
+    )
+        .into_response()
+}
+
 fn reply(status: StatusCode, body: Option<Value>, used: u64) -> Response {
     let limit = [("Sforce-Limit-Info", format!("api-usage={used}/5000"))];
     match body {
@@ -97,6 +114,7 @@ pub(super) async fn data(
             );
         }
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::Endless(bytes)) => return endless(shared.clone(), bytes),
         None => {}
     }
     let body: Option<Value> = if body.is_empty() {
