@@ -66,7 +66,7 @@ async fn main() -> Result<()> {
     let refused = reader.query("DELETE FROM customers", vec![], None).await.err();
     let refused = refused.ok_or_else(|| Error::internal("a DELETE passed the read-only guard"))?;
     println!("DELETE through query: {refused}");
-    expect(refused.kind() == ErrorKind::InvalidInput, "wrong error kind")?;
+    expect(refused.kind() == ErrorKind::PermissionDenied, "wrong error kind")?;
     let error = reader.insert("customers", vec![]).await.err().map(|e| e.kind());
     expect(
         error == Some(ErrorKind::PermissionDenied),
