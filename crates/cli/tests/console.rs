@@ -147,7 +147,7 @@ async fn an_administrator_connects_postgres_and_grants_it_to_an_agent() {
     assert_eq!(
         served.registry.authenticate(token.trim()).await.unwrap(),
         tributary_registry::Principal::Agent {
-            organization: "acme".into(),
+            organization: "demo".into(),
             agent: "crm-bot".into()
         }
     );
