@@ -54,6 +54,7 @@ pub mod types;
 
 pub use crypto::{KeyRing, MasterKey};
 pub use govern::concurrency::ConcurrencyLimits;
+pub use govern::layer::{CallContext, CallError, CallResult, Layer, Next, Stack};
 pub use govern::limits::CallLimits;
 pub use govern::rate_limit::RateLimiter;
 pub use model::{

@@ -11,20 +11,23 @@ use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 use tributary_core::host::Resolve;
 use tributary_core::{
-    AccessClass, CheckReport, CheckStatus, Connector, ConnectorSpec, Error, ErrorKind, HostAccess,
-    OperationRequest, Output, ProtectedPaths, Result, TenantPolicy,
+    AccessClass, CheckReport, CheckStatus, Connector, ConnectorSpec, Error, HostAccess, OperationRequest,
+    ProtectedPaths, Result, TenantPolicy,
 };
-use tributary_mask::{FieldTypes, MaskPolicy, MaskReport, Masker};
+use tributary_mask::{MaskPolicy, MaskReport, Masker};
 
 use crate::boundary::{self, Boundary};
 use crate::crypto::{KeyRing, MasterKey};
-use crate::govern::audit;
-use crate::govern::authorize::authorize;
-use crate::govern::cache::ResultCache;
-use crate::govern::concurrency::{Concurrency, ConcurrencyLimits};
-use crate::govern::limits::{self, CallLimits};
-use crate::govern::rate_limit::RateLimiter;
-use crate::govern::retry::read_with_retry;
+use crate::govern::audit::{self, Audit, AuditWriter};
+use crate::govern::authorize::Authorize;
+use crate::govern::cache::{Cache, ResultCache};
+use crate::govern::concurrency::{Concurrency, ConcurrencyLimits, Turns};
+use crate::govern::layer::{CallContext, Layer, Stack};
+use crate::govern::limits::{CallLimits, Cap};
+use crate::govern::mask::{Mask, Scrub};
+use crate::govern::plan::PlanCall;
+use crate::govern::rate_limit::{RateLimit, RateLimiter};
+use crate::govern::retry::Execute;
 use crate::model::{
     Agent, AuditQuery, AuditRecord, ConnectorDefinition, Governance, Grant, LastTest, Origin, Outcome, Status,
 };
@@ -103,17 +106,21 @@ struct Live {
 /// What a host embeds. Cheap to share behind an `Arc`; every method takes `&self`.
 pub struct Registry {
     store: Arc<dyn Store>,
-    keys: RwLock<KeyRing>,
+    keys: Arc<RwLock<KeyRing>>,
     types: ConnectorTypes,
     live: Mutex<HashMap<String, Arc<Live>>>,
-    limiter: RateLimiter,
-    cache: ResultCache,
-    masker: Masker,
+    limiter: Arc<RateLimiter>,
+    cache: Arc<ResultCache>,
+    masker: Arc<Masker>,
     limits: CallLimits,
     boundary: Boundary,
     token_lifetime: Option<Duration>,
     sessions: std::sync::Mutex<crate::tokens::Sessions>,
-    concurrency: Concurrency,
+    concurrency: Arc<Concurrency>,
+    /// The host's own layers, in the order they were added.
+    host_layers: Vec<Arc<dyn Layer>>,
+    /// The governed path, built at the first call from the settings above.
+    stack: std::sync::OnceLock<Stack>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -131,13 +138,6 @@ pub const ADMIN: &str = "admin";
 
 /// The operation audited for a call to a tool the agent does not have (the tool's name is its object).
 pub const UNKNOWN_TOOL: &str = "unknown_tool";
-
-/// Whose record an audit record is: the organization and connector, and whether to mask its objects.
-struct Audited<'a> {
-    organization: &'a str,
-    connector: &'a str,
-    mask: bool,
-}
 
 fn new_id(prefix: &str) -> Result<String> {
     let mut bytes = [0u8; 8];
@@ -214,24 +214,88 @@ impl Registry {
         Ok(Registry {
             boundary,
             store,
-            keys: RwLock::new(keys),
+            keys: Arc::new(RwLock::new(keys)),
             types,
             live: Mutex::new(HashMap::new()),
-            limiter: RateLimiter::local(),
-            cache: ResultCache::default(),
-            masker: Masker::new(MaskPolicy::default())?,
+            limiter: Arc::new(RateLimiter::local()),
+            cache: Arc::new(ResultCache::default()),
+            masker: Arc::new(Masker::new(MaskPolicy::default())?),
             limits: CallLimits::default(),
             token_lifetime: None,
             sessions: std::sync::Mutex::new(crate::tokens::Sessions::default()),
-            concurrency: Concurrency::new(ConcurrencyLimits::default()),
+            concurrency: Arc::new(Concurrency::new(ConcurrencyLimits::default())),
+            host_layers: Vec::new(),
+            stack: std::sync::OnceLock::new(),
         })
     }
 
     /// Bounds the calls running at once per connector and per agent (see [`ConcurrencyLimits`]).
     #[must_use]
     pub fn with_concurrency(mut self, limits: ConcurrencyLimits) -> Registry {
-        self.concurrency = Concurrency::new(limits);
+        self.concurrency = Arc::new(Concurrency::new(limits));
+        self.stack = std::sync::OnceLock::new();
         self
+    }
+
+    /// Adds a layer of the host's own to the governed path. Host layers run after planning, authorization
+    /// and the rate limit, around the cache and execution, in the order they were added: they see every
+    /// call that is allowed to run, cached answers included, and may refuse it or change its result.
+    #[must_use]
+    pub fn with_layer(mut self, layer: Arc<dyn Layer>) -> Registry {
+        self.host_layers.push(layer);
+        self.stack = std::sync::OnceLock::new();
+        self
+    }
+
+    /// The governed path, outermost layer first: the one place its order is decided.
+    fn stack(&self) -> &Stack {
+        self.stack.get_or_init(|| {
+            let writer = Arc::new(AuditWriter {
+                store: self.store.clone(),
+                keys: self.keys.clone(),
+                masker: self.masker.clone(),
+            });
+            let mut layers: Vec<Arc<dyn Layer>> = vec![
+                Arc::new(Audit { writer }),
+                Arc::new(Scrub {
+                    masker: self.masker.clone(),
+                }),
+                Arc::new(PlanCall { limits: self.limits }),
+                Arc::new(Authorize),
+                Arc::new(RateLimit {
+                    limiter: self.limiter.clone(),
+                }),
+            ];
+            layers.extend(self.host_layers.iter().cloned());
+            layers.extend([
+                Arc::new(Cache {
+                    cache: self.cache.clone(),
+                }) as Arc<dyn Layer>,
+                Arc::new(Turns {
+                    concurrency: self.concurrency.clone(),
+                }),
+                Arc::new(Cap { limits: self.limits }),
+                Arc::new(Mask {
+                    masker: self.masker.clone(),
+                }),
+                Arc::new(Execute),
+            ]);
+            Stack::new(layers)
+        })
+    }
+
+    /// The governed path's layers by name, outermost first (the host's among them).
+    pub fn layers(&self) -> Vec<&'static str> {
+        self.stack().names()
+    }
+
+    /// The audit writer, for records written outside the stack (connection tests, unknown tools).
+    fn audit_writer(&self) -> AuditWriter {
+        AuditWriter {
+            store: self.store.clone(),
+            keys: self.keys.clone(),
+            masker: self.masker.clone(),
+        }
     }
 
     /// Tokens issued without an explicit expiry expire after `lifetime` (`None`: never, the default).
@@ -256,13 +320,15 @@ impl Registry {
     /// Uses `limiter` (for example [`RateLimiter::redis`], shared by several hosts).
     #[must_use]
     pub fn with_rate_limiter(mut self, limiter: RateLimiter) -> Registry {
-        self.limiter = limiter;
+        self.limiter = Arc::new(limiter);
+        self.stack = std::sync::OnceLock::new();
         self
     }
 
     /// Masks with `policy` on connectors that have `mask_pii` on.
     pub fn with_mask_policy(mut self, policy: MaskPolicy) -> Result<Registry> {
-        self.masker = Masker::new(policy)?;
+        self.masker = Arc::new(Masker::new(policy)?);
+        self.stack = std::sync::OnceLock::new();
         Ok(self)
     }
 
@@ -270,6 +336,7 @@ impl Registry {
     #[must_use]
     pub fn with_limits(mut self, limits: CallLimits) -> Registry {
         self.limits = limits;
+        self.stack = std::sync::OnceLock::new();
         self
     }
 
@@ -744,20 +811,25 @@ impl Registry {
             Outcome::Failed
         };
         let error_kind = report.error.as_ref().map(|error| error.kind.code().to_owned());
-        self.record(
-            &definition,
-            ADMIN,
-            "test_connection",
-            &[],
-            &Value::Null,
-            started,
-            outcome,
-            error_kind,
-            None,
-            false,
-            &MaskReport::default(),
-        )
-        .await;
+        if definition.governance.audit_queries {
+            self.audit_writer()
+                .write(audit::Entry {
+                    organization: &definition.organization,
+                    connector: &definition.id,
+                    mask: definition.governance.mask_pii,
+                    agent: ADMIN,
+                    operation: "test_connection",
+                    objects: &[],
+                    arguments: &Value::Null,
+                    started,
+                    outcome,
+                    error_kind,
+                    output: None,
+                    cached: false,
+                    masked: &MaskReport::default(),
+                })
+                .await;
+        }
         Ok(report)
     }
 
@@ -870,269 +942,78 @@ impl Registry {
             let error = Error::not_found(format!("this agent has no tool named `{}`", audit::clip(tool)))
                 .with_hint("list the tools; names are {connector}_{operation}");
             // A call to a tool the agent does not have is a denial worth seeing: probing, or a stale list.
-            let subject = Audited {
-                organization: &agent.organization,
-                connector: "",
-                mask: true,
-            };
-            self.append(
-                &subject,
-                &agent.id,
-                UNKNOWN_TOOL,
-                &[tool.to_owned()],
-                &arguments,
-                started,
-                Outcome::Denied,
-                Some(error.kind().code().to_owned()),
-                None,
-                false,
-                &MaskReport::default(),
-            )
-            .await;
+            self.audit_writer()
+                .write(audit::Entry {
+                    organization: &agent.organization,
+                    connector: "",
+                    mask: true,
+                    agent: &agent.id,
+                    operation: UNKNOWN_TOOL,
+                    objects: &[tool.to_owned()],
+                    arguments: &arguments,
+                    started,
+                    outcome: Outcome::Denied,
+                    error_kind: Some(error.kind().code().to_owned()),
+                    output: None,
+                    cached: false,
+                    masked: &MaskReport::default(),
+                })
+                .await;
             return Err(error);
         };
-        let grant = Some(grant);
-        let mut objects = Vec::new();
-        let result = self
-            .governed(
-                &definition,
-                &agent,
-                grant.as_ref(),
-                &tool.operation,
-                arguments.clone(),
-                &mut objects,
-            )
-            .await;
-        let (outcome, error_kind, output, cached, masked) = match &result {
-            Ok((output, cached, masked)) => (Outcome::Ok, None, Some(output), *cached, masked.clone()),
-            Err((stage, error)) => (
-                *stage,
-                Some(error.kind().code().to_owned()),
-                None,
-                false,
-                MaskReport::default(),
-            ),
+        // A connector that cannot be built fails the call before the stack, and is audited like one.
+        let live = match self.live(&definition).await {
+            Ok(live) => live,
+            Err(error) => {
+                if definition.governance.audit_queries {
+                    self.audit_writer()
+                        .write(audit::Entry {
+                            organization: &definition.organization,
+                            connector: &definition.id,
+                            mask: definition.governance.mask_pii,
+                            agent: &agent.id,
+                            operation: &tool.operation,
+                            objects: &[],
+                            arguments: &arguments,
+                            started,
+                            outcome: crate::govern::layer::outcome_of(&error),
+                            error_kind: Some(error.kind().code().to_owned()),
+                            output: None,
+                            cached: false,
+                            masked: &MaskReport::default(),
+                        })
+                        .await;
+                }
+                return Err(error);
+            }
         };
-        self.record(
-            &definition,
-            &agent.id,
-            &tool.operation,
-            &objects,
-            &arguments,
+        let mut context = CallContext {
+            request: OperationRequest::new(tool.operation.clone(), arguments),
+            connector: live.connector.clone(),
+            secrets: live.secrets.clone(),
+            agent,
+            definition,
+            grant: Some(grant),
+            plan: None,
+            access: None,
+            objects: Vec::new(),
             started,
-            outcome,
-            error_kind,
-            output,
-            cached,
-            &masked,
-        )
-        .await;
-        let (output, cached, masked) = result.map_err(|(_, error)| error)?;
+            cached: false,
+            masked: MaskReport::default(),
+        };
+        let output = self
+            .stack()
+            .run(&mut context)
+            .await
+            .map_err(|failure| failure.error)?;
         Ok(ToolResult {
-            connector: definition.name,
+            connector: context.definition.name,
             operation: tool.operation,
             data: output.data,
             truncation: output.truncation,
-            masked: masked.counts,
-            cached,
+            masked: context.masked.counts,
+            cached: context.cached,
         })
-    }
-
-    /// Steps 2 to 6; an error carries whether governance denied the call or the call failed.
-    async fn governed(
-        &self,
-        definition: &ConnectorDefinition,
-        agent: &Agent,
-        grant: Option<&Grant>,
-        operation: &str,
-        arguments: Value,
-        objects: &mut Vec<String>,
-    ) -> std::result::Result<(Output, bool, MaskReport), (Outcome, Error)> {
-        // A refusal (a read-only rule, the database's permission check, a rate limit) is a denial; the
-        // rest are failures.
-        let failed = |error: Error| {
-            let outcome = if matches!(error.kind(), ErrorKind::PermissionDenied | ErrorKind::RateLimited) {
-                Outcome::Denied
-            } else {
-                Outcome::Failed
-            };
-            (outcome, error)
-        };
-        let live = self.live(definition).await.map_err(failed)?;
-        let scrub = |error: Error| {
-            let error = error.redact(&live.secrets);
-            if definition.governance.mask_pii {
-                self.masker.mask_error(error).0
-            } else {
-                error
-            }
-        };
-        // The caps go down with the request: connectors stop reading there, so a source cannot make the
-        // host hold more than the caps, whatever it sends.
-        let budget = tributary_core::Budget {
-            max_rows: Some(self.limits.max_rows as u64),
-            max_bytes: Some(self.limits.max_bytes as u64),
-        };
-        let request = OperationRequest::new(operation, arguments).with_budget(budget);
-        let plan = live
-            .connector
-            .plan(request.clone())
-            .await
-            .map_err(|error| failed(scrub(error)))?;
-        objects.extend(plan.access().objects.iter().cloned());
-        // 2. Authorize.
-        authorize(definition, grant, plan.access()).map_err(|error| (Outcome::Denied, error))?;
-        // 3. Rate limit.
-        if let Some(per_minute) = definition.governance.queries_per_minute {
-            self.limiter
-                .check(&definition.id, &definition.name, per_minute)
-                .await
-                .map_err(|error| {
-                    let outcome = if error.kind() == ErrorKind::RateLimited {
-                        Outcome::Denied
-                    } else {
-                        Outcome::Failed
-                    };
-                    (outcome, error)
-                })?;
-        }
-        let read = plan.access().class == AccessClass::Read;
-        let ttl = Duration::from_secs(definition.governance.cache_ttl_seconds);
-        // 4. Cache.
-        let key = self.cache.key(&definition.id, operation, &request.params);
-        if read
-            && !ttl.is_zero()
-            && let Some(output) = self.cache.get(&key).await
-        {
-            return Ok((output, true, MaskReport::default()));
-        }
-        // 5. Execute in turn (calls at once are bounded per connector and agent), retrying reads.
-        let _turn = self
-            .concurrency
-            .enter(&definition.id, &definition.name, &agent.uid)
-            .await
-            .map_err(|error| (Outcome::Denied, error))?;
-        let connector = live.connector.clone();
-        let mut output = if read {
-            let mut first = Some(plan);
-            read_with_retry(|| {
-                let plan = first.take();
-                let connector = connector.clone();
-                let request = request.clone();
-                async move {
-                    let plan = match plan {
-                        Some(plan) => plan,
-                        None => connector.plan(request).await?,
-                    };
-                    connector.execute(plan).await
-                }
-            })
-            .await
-        } else {
-            let result = connector.execute(plan).await;
-            self.cache.invalidate(&definition.id);
-            result
-        }
-        .map_err(|error| failed(scrub(error)))?;
-        // 6. Mask, then cap.
-        let masked = if definition.governance.mask_pii {
-            self.masker.mask_output(&mut output, &FieldTypes::new())
-        } else {
-            MaskReport::default()
-        };
-        limits::apply(&mut output, self.limits);
-        if read && !ttl.is_zero() {
-            self.cache.put(key, output.clone(), ttl).await;
-        }
-        Ok((output, false, masked))
-    }
-
-    /// Step 7: audit, when the connector audits. A failure to write the audit record is not the caller's
-    /// problem, but it must not pass silently: it goes to stderr with the connector and operation.
-    #[allow(clippy::too_many_arguments)]
-    async fn record(
-        &self,
-        definition: &ConnectorDefinition,
-        agent: &str,
-        operation: &str,
-        objects: &[String],
-        arguments: &Value,
-        started: Instant,
-        outcome: Outcome,
-        error_kind: Option<String>,
-        output: Option<&Output>,
-        cached: bool,
-        masked: &MaskReport,
-    ) {
-        if !definition.governance.audit_queries {
-            return;
-        }
-        let subject = Audited {
-            organization: &definition.organization,
-            connector: &definition.id,
-            mask: definition.governance.mask_pii,
-        };
-        self.append(
-            &subject, agent, operation, objects, arguments, started, outcome, error_kind, output, cached,
-            masked,
-        )
-        .await;
-    }
-
-    /// Writes one audit record. Objects are the agent's words (a key, a table name): they are clipped and,
-    /// where the connector masks, masked like results.
-    #[allow(clippy::too_many_arguments)]
-    async fn append(
-        &self,
-        subject: &Audited<'_>,
-        agent: &str,
-        operation: &str,
-        objects: &[String],
-        arguments: &Value,
-        started: Instant,
-        outcome: Outcome,
-        error_kind: Option<String>,
-        output: Option<&Output>,
-        cached: bool,
-        masked: &MaskReport,
-    ) {
-        let objects = objects
-            .iter()
-            .map(|object| {
-                let clipped = audit::clip(object);
-                if subject.mask {
-                    self.masker.mask_text(&clipped).0.into_owned()
-                } else {
-                    clipped
-                }
-            })
-            .collect();
-        let key = self.keys.read().map(|keys| keys.audit_key()).unwrap_or_default();
-        let record = AuditRecord {
-            at: Utc::now() - chrono::Duration::from_std(started.elapsed()).unwrap_or_default(),
-            organization: subject.organization.to_owned(),
-            agent: agent.to_owned(),
-            connector: subject.connector.to_owned(),
-            operation: operation.to_owned(),
-            objects,
-            fingerprint: audit::fingerprint(&key, operation, arguments),
-            rows: output.map_or(0, audit::rows),
-            bytes: output
-                .and_then(|output| serde_json::to_vec(&output.data).ok())
-                .map_or(0, |bytes| bytes.len() as u64),
-            duration_ms: started.elapsed().as_millis() as u64,
-            outcome,
-            error_kind,
-            cached,
-            masked: serde_json::to_value(&masked.counts).unwrap_or_default(),
-        };
-        if let Err(error) = self.store.append_audit(&record).await {
-            eprintln!(
-                "tributary: could not write the audit record of {operation} on {}: {}",
-                subject.connector,
-                error.message()
-            );
-        }
     }
 
     /// Audit records, newest first.

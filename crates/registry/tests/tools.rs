@@ -440,3 +440,117 @@ async fn an_agent_past_its_bound_is_refused_after_its_wait_while_another_agent_r
         assert_eq!((budget.max_rows, budget.max_bytes), (Some(7), Some(5000)));
     }
 }
+
+/// A host's layer: notes each call it sees, and refuses reads of the `secrets` table.
+struct Watch {
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[async_trait]
+impl tributary_registry::Layer for Watch {
+    fn name(&self) -> &'static str {
+        "watch"
+    }
+    async fn call(
+        &self,
+        context: &mut tributary_registry::CallContext,
+        next: tributary_registry::Next<'_>,
+    ) -> tributary_registry::CallResult {
+        let sql = context.request.params["sql"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        self.seen
+            .lock()
+            .unwrap()
+            .push(format!("{} {sql}", context.agent.id));
+        if context.objects.iter().any(|object| object.ends_with(".secrets")) {
+            return Err(tributary_registry::CallError::denied(Error::permission_denied(
+                "the host's own rule: no secrets",
+            )));
+        }
+        let result = next.run(context).await;
+        let answer = if context.cached { "cached" } else { "fresh" };
+        self.seen.lock().unwrap().push(answer.to_owned());
+        result
+    }
+}
+
+#[tokio::test]
+async fn a_host_layer_sees_every_allowed_call_in_order_and_may_refuse_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("r.db")).await.unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let r = Registry::new(
+        store,
+        KeyRing::new(MasterKey::generate().unwrap()),
+        ConnectorTypes::with_defaults(),
+    )
+    .unwrap()
+    .with_layer(Arc::new(Watch { seen: seen.clone() }));
+    assert_eq!(
+        r.layers(),
+        [
+            "audit",
+            "scrub",
+            "plan",
+            "authorize",
+            "rate_limit",
+            "watch",
+            "cache",
+            "turns",
+            "cap",
+            "mask",
+            "execute"
+        ]
+    );
+    let db = dir.path().join("shop.db");
+    common::shop_database(&db);
+    let mut governance = governance(&[Read], None);
+    governance.cache_ttl_seconds = 60;
+    let shop = r
+        .create_connector(
+            "acme",
+            NewConnector {
+                name: "shop".into(),
+                connector_type: "sqlite".into(),
+                config: json!({"path": db.display().to_string()}),
+                governance,
+            },
+            Origin::Operator,
+        )
+        .await
+        .unwrap();
+    r.put_agent("acme", "bot", "Bot").await.unwrap();
+    r.grant("acme", "bot", &shop.id, [Read].into()).await.unwrap();
+    let query = |sql: &str| r.call_tool("acme", "bot", "shop_query", json!({ "sql": sql }));
+    query("SELECT count(*) AS n FROM orders").await.unwrap();
+    let again = query("SELECT count(*) AS n FROM orders").await.unwrap();
+    assert!(again.cached);
+    let refused = query("SELECT value FROM secrets").await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::PermissionDenied);
+    assert!(refused.message().contains("host's own rule"), "{refused}");
+    // A call authorization refuses never reaches the host's layer.
+    let write = query("DELETE FROM orders").await.unwrap_err();
+    assert_eq!(write.kind(), ErrorKind::PermissionDenied);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "bot SELECT count(*) AS n FROM orders",
+            "fresh",
+            "bot SELECT count(*) AS n FROM orders",
+            "cached",
+            "bot SELECT value FROM secrets",
+        ]
+    );
+    // The host's refusal is audited as denied, like the registry's own.
+    let denied = r
+        .audit(&tributary_registry::AuditQuery {
+            organization: "acme".into(),
+            outcome: Some(tributary_registry::Outcome::Denied),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(denied.len(), 2, "{denied:?}");
+}

@@ -1,15 +1,55 @@
-//! Step 4: read results cached per connector for its TTL, keyed by connector, operation and the
+//! The cache: read results cached per connector for its TTL, keyed by connector, operation and the
 //! normalized parameters. A write through a connector bumps its generation, which orphans every cached
 //! read of it at once (they age out of the cache on their own).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use moka::Expiry;
-use moka::future::Cache;
+use moka::future::Cache as Moka;
 use serde_json::Value;
 use tributary_core::Output;
+
+use crate::govern::layer::{CallContext, CallResult, Layer, Next};
+
+/// The cache layer: a read the connector caches is answered from the cache while fresh; a write orphans
+/// every cached read of its connector.
+pub struct Cache {
+    pub(crate) cache: Arc<ResultCache>,
+}
+
+#[async_trait]
+impl Layer for Cache {
+    fn name(&self) -> &'static str {
+        "cache"
+    }
+
+    async fn call(&self, context: &mut CallContext, next: Next<'_>) -> CallResult {
+        if !context.is_read() {
+            let result = next.run(context).await;
+            self.cache.invalidate(&context.definition.id);
+            return result;
+        }
+        let ttl = Duration::from_secs(context.definition.governance.cache_ttl_seconds);
+        if ttl.is_zero() {
+            return next.run(context).await;
+        }
+        let key = self.cache.key(
+            &context.definition.id,
+            &context.request.operation,
+            &context.request.params,
+        );
+        if let Some(output) = self.cache.get(&key).await {
+            context.cached = true;
+            return Ok(output);
+        }
+        let output = next.run(context).await?;
+        self.cache.put(key, output.clone(), ttl).await;
+        Ok(output)
+    }
+}
 
 #[derive(Clone)]
 struct Entry {
@@ -27,7 +67,7 @@ impl Expiry<String, Entry> for PerEntry {
 
 /// The registry's result cache.
 pub struct ResultCache {
-    entries: Cache<String, Entry>,
+    entries: Moka<String, Entry>,
     generations: Mutex<HashMap<String, u64>>,
 }
 
@@ -47,7 +87,7 @@ impl ResultCache {
     /// A cache of at most `capacity` results.
     pub fn new(capacity: u64) -> ResultCache {
         ResultCache {
-            entries: Cache::builder()
+            entries: Moka::builder()
                 .max_capacity(capacity)
                 .expire_after(PerEntry)
                 .build(),
@@ -86,5 +126,53 @@ impl ResultCache {
         if let Ok(mut generations) = self.generations.lock() {
             *generations.entry(connector.to_owned()).or_default() += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::govern::layer::Stack;
+    use crate::govern::retry::Execute;
+    use crate::govern::testing::{Source, context, open_governance, planned};
+    use crate::model::Governance;
+
+    #[tokio::test]
+    async fn a_cached_read_is_answered_once_and_a_write_orphans_it() {
+        let stack = Stack::new(vec![
+            Arc::new(Cache {
+                cache: Arc::new(ResultCache::default()),
+            }),
+            Arc::new(Execute),
+        ]);
+        let source = Source::new(2);
+        let caching = Governance {
+            cache_ttl_seconds: 60,
+            ..open_governance()
+        };
+        let mut first = planned(context(&source, "read", caching.clone(), None)).await;
+        let answer = stack.run(&mut first).await.unwrap();
+        assert!(!first.cached);
+        let mut second = planned(context(&source, "read", caching.clone(), None)).await;
+        assert_eq!(stack.run(&mut second).await.unwrap(), answer);
+        assert!(second.cached, "the second read came from the cache");
+        assert_eq!(source.executed(), 1);
+
+        let mut write = planned(context(&source, "write", caching.clone(), None)).await;
+        stack.run(&mut write).await.unwrap();
+        let mut after = planned(context(&source, "read", caching, None)).await;
+        stack.run(&mut after).await.unwrap();
+        assert!(!after.cached, "the write orphaned the cached read");
+        assert_eq!(source.executed(), 3);
+
+        // Without a TTL nothing is cached.
+        let mut uncached = planned(context(&source, "read", open_governance(), None)).await;
+        stack.run(&mut uncached).await.unwrap();
+        let mut again = planned(context(&source, "read", open_governance(), None)).await;
+        stack.run(&mut again).await.unwrap();
+        assert!(!again.cached);
+        assert_eq!(source.executed(), 5);
     }
 }

@@ -1,4 +1,4 @@
-//! Step 3b: at most so many calls at once per connector and per agent. A call past the bound waits its
+//! Turns: at most so many calls at once per connector and per agent. A call past the bound waits its
 //! turn in a short queue; when the queue is full, or the wait runs past its time, the call is refused as
 //! `rate_limited`. Together with the byte budget each call carries, this bounds the memory a burst of
 //! calls can take, whoever sends them.
@@ -8,8 +8,36 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tributary_core::{Error, ErrorKind, Result};
+
+use crate::govern::layer::{CallContext, CallError, CallResult, Layer, Next};
+
+/// The turns layer: the call runs only in its turn, per connector and per agent.
+pub struct Turns {
+    pub(crate) concurrency: Arc<Concurrency>,
+}
+
+#[async_trait]
+impl Layer for Turns {
+    fn name(&self) -> &'static str {
+        "turns"
+    }
+
+    async fn call(&self, context: &mut CallContext, next: Next<'_>) -> CallResult {
+        let _turn = self
+            .concurrency
+            .enter(
+                &context.definition.id,
+                &context.definition.name,
+                &context.agent.uid,
+            )
+            .await
+            .map_err(CallError::denied)?;
+        next.run(context).await
+    }
+}
 
 /// The bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,5 +145,51 @@ impl Concurrency {
         Ok(Turn {
             _permits: [agent_permit, connector_permit],
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_turn_is_refused_when_the_lane_and_its_queue_are_full_and_given_when_one_ends() {
+        let turns = Concurrency::new(ConcurrencyLimits {
+            per_connector: 1,
+            per_agent: 8,
+            queued: 0,
+            wait: Duration::from_secs(5),
+        });
+        let held = turns.enter("con_1", "people", "agt_1").await.unwrap();
+        let refused = turns.enter("con_1", "people", "agt_2").await.err().unwrap();
+        assert_eq!(refused.kind(), ErrorKind::RateLimited);
+        assert!(refused.message().contains("connector `people`"), "{refused}");
+        // Another connector has its own lane.
+        let other = turns.enter("con_2", "orders", "agt_2").await.unwrap();
+        drop((held, other));
+        turns.enter("con_1", "people", "agt_2").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_queued_call_gets_its_turn_or_gives_up_after_its_wait() {
+        let turns = Arc::new(Concurrency::new(ConcurrencyLimits {
+            per_connector: 8,
+            per_agent: 1,
+            queued: 1,
+            wait: Duration::from_millis(100),
+        }));
+        let held = turns.enter("con_1", "people", "agt_1").await.unwrap();
+        let waited = turns.enter("con_1", "people", "agt_1").await.err().unwrap();
+        assert_eq!(waited.kind(), ErrorKind::RateLimited);
+        assert!(waited.message().contains("this agent"), "{waited}");
+        let queued = {
+            let turns = turns.clone();
+            tokio::spawn(async move { turns.enter("con_1", "people", "agt_1").await.is_ok() })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(held);
+        assert!(queued.await.unwrap(), "the queued call got the turn that ended");
     }
 }

@@ -1,7 +1,29 @@
 //! Caps on what one call returns, in rows and in bytes, applied after masking. A cut result says so in
 //! its truncation, like the connectors' own limits.
 
+use async_trait::async_trait;
 use tributary_core::{Data, Output, Truncation, TruncationReason};
+
+use crate::govern::layer::{CallContext, CallResult, Layer, Next};
+
+/// The cap layer: what comes back is cut to the caps (the connector was asked to stop there already; this
+/// holds for connectors that do not).
+pub struct Cap {
+    pub(crate) limits: CallLimits,
+}
+
+#[async_trait]
+impl Layer for Cap {
+    fn name(&self) -> &'static str {
+        "cap"
+    }
+
+    async fn call(&self, context: &mut CallContext, next: Next<'_>) -> CallResult {
+        let mut output = next.run(context).await?;
+        apply(&mut output, self.limits);
+        Ok(output)
+    }
+}
 
 /// Per-call caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,4 +79,64 @@ fn cut<T: serde::Serialize>(items: &mut Vec<T>, limits: CallLimits) -> (usize, u
         items.truncate(half);
     }
     (total, items.len(), reason)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::govern::layer::Stack;
+    use crate::govern::retry::Execute;
+    use crate::govern::testing::{Source, context, open_governance, planned};
+
+    async fn capped(limits: CallLimits, rows: usize) -> Output {
+        let stack = Stack::new(vec![Arc::new(Cap { limits }), Arc::new(Execute)]);
+        let source = Source::new(rows);
+        let mut call = planned(context(&source, "read", open_governance(), None)).await;
+        stack.run(&mut call).await.unwrap()
+    }
+
+    fn count(output: &Output) -> usize {
+        match &output.data {
+            Data::Records { records } => records.len(),
+            _ => 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn results_are_cut_to_the_rows_and_bytes_and_say_so() {
+        let output = capped(
+            CallLimits {
+                max_rows: 3,
+                max_bytes: 1 << 20,
+            },
+            10,
+        )
+        .await;
+        assert_eq!(count(&output), 3);
+        let cut = output.truncation.clone().unwrap();
+        assert_eq!(
+            (cut.reason, cut.limit, cut.returned, cut.omitted),
+            (TruncationReason::RowLimit, 3, 3, Some(7))
+        );
+
+        let output = capped(
+            CallLimits {
+                max_rows: 1000,
+                max_bytes: 200,
+            },
+            10,
+        )
+        .await;
+        assert!(serde_json::to_vec(&output.data).unwrap().len() <= 200 + 40);
+        let cut = output.truncation.clone().unwrap();
+        assert_eq!(cut.reason, TruncationReason::ByteLimit);
+        assert!(count(&output) < 10);
+
+        let output = capped(CallLimits::default(), 10).await;
+        assert!(output.truncation.is_none(), "within the caps nothing is cut");
+    }
 }

@@ -1,4 +1,4 @@
-//! Step 3: queries per minute per connector, as GCRA (a burst of the whole minute's allowance, then an
+//! Rate limits: queries per minute per connector, as GCRA (a burst of the whole minute's allowance, then an
 //! even rate). In process with `governor`; across host instances through Redis, where one Lua script
 //! applies the same algorithm atomically against Redis's own clock, so instances with skewed clocks still
 //! share one limit. The limit is keyed on the connector, never on a session that a reconnect would reset.
@@ -7,8 +7,32 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter as Governor};
 use tributary_core::{Error, ErrorKind, Result};
+
+use crate::govern::layer::{CallContext, CallResult, Layer, Next};
+
+/// The rate-limit layer: a connector's `queries_per_minute`, when it has one.
+pub struct RateLimit {
+    pub(crate) limiter: Arc<RateLimiter>,
+}
+
+#[async_trait]
+impl Layer for RateLimit {
+    fn name(&self) -> &'static str {
+        "rate_limit"
+    }
+
+    async fn call(&self, context: &mut CallContext, next: Next<'_>) -> CallResult {
+        if let Some(per_minute) = context.definition.governance.queries_per_minute {
+            self.limiter
+                .check(&context.definition.id, &context.definition.name, per_minute)
+                .await?;
+        }
+        next.run(context).await
+    }
+}
 
 /// The GCRA step in Redis: allow when the theoretical arrival time, advanced by one interval, stays within
 /// `burst` intervals of now.
@@ -125,6 +149,61 @@ impl RateLimiter {
                     Err(limited(name, per_minute, wait))
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use tributary_core::AccessClass;
+
+    use super::*;
+    use crate::govern::layer::Stack;
+    use crate::govern::retry::Execute;
+    use crate::govern::testing::{Source, context, open_governance, planned};
+    use crate::model::{Governance, Outcome};
+
+    #[tokio::test]
+    async fn calls_past_the_connectors_limit_are_denied_as_rate_limited() {
+        let stack = Stack::new(vec![
+            Arc::new(RateLimit {
+                limiter: Arc::new(RateLimiter::local()),
+            }),
+            Arc::new(Execute),
+        ]);
+        let source = Source::new(1);
+        let limited = Governance {
+            queries_per_minute: Some(2),
+            ..open_governance()
+        };
+        let mut outcomes = Vec::new();
+        for _ in 0..3 {
+            let mut call = planned(context(
+                &source,
+                "read",
+                limited.clone(),
+                Some(&[AccessClass::Read]),
+            ))
+            .await;
+            outcomes.push(
+                stack
+                    .run(&mut call)
+                    .await
+                    .map_err(|e| (e.outcome, e.error.kind())),
+            );
+        }
+        assert!(outcomes[0].is_ok() && outcomes[1].is_ok());
+        assert_eq!(
+            outcomes[2].as_ref().unwrap_err(),
+            &(Outcome::Denied, ErrorKind::RateLimited)
+        );
+        assert_eq!(source.executed(), 2);
+        // A connector without a limit is never limited.
+        for _ in 0..5 {
+            let mut call = planned(context(&source, "read", open_governance(), None)).await;
+            stack.run(&mut call).await.unwrap();
         }
     }
 }

@@ -1,0 +1,75 @@
+//! Planning: the connector resolves the call into the access it needs, under the budget the call may
+//! return (the caps go down with the request, so connectors stop reading there).
+
+use async_trait::async_trait;
+use tributary_core::Budget;
+
+use crate::govern::layer::{CallContext, CallResult, Layer, Next};
+use crate::govern::limits::CallLimits;
+
+/// The plan layer: sets the call's budget, plans it, and records the objects it touches.
+pub struct PlanCall {
+    pub(crate) limits: CallLimits,
+}
+
+#[async_trait]
+impl Layer for PlanCall {
+    fn name(&self) -> &'static str {
+        "plan"
+    }
+
+    async fn call(&self, context: &mut CallContext, next: Next<'_>) -> CallResult {
+        context.request.budget = Budget {
+            max_rows: Some(self.limits.max_rows as u64),
+            max_bytes: Some(self.limits.max_bytes as u64),
+        };
+        let plan = context.connector.plan(context.request.clone()).await?;
+        context.objects = plan.access().objects.iter().cloned().collect();
+        context.access = Some(plan.access().clone());
+        context.plan = Some(plan);
+        next.run(context).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::govern::layer::Stack;
+    use crate::govern::retry::Execute;
+    use crate::govern::testing::{Source, context, open_governance};
+
+    #[tokio::test]
+    async fn the_plan_carries_the_caps_as_its_budget_and_names_the_objects() {
+        let stack = Stack::new(vec![
+            Arc::new(PlanCall {
+                limits: CallLimits {
+                    max_rows: 7,
+                    max_bytes: 5000,
+                },
+            }),
+            Arc::new(Execute),
+        ]);
+        let source = Source::new(1);
+        let mut call = context(&source, "read", open_governance(), None);
+        stack.run(&mut call).await.unwrap();
+        assert_eq!(
+            call.request.budget,
+            Budget {
+                max_rows: Some(7),
+                max_bytes: Some(5000)
+            }
+        );
+        assert_eq!(call.objects, ["people"]);
+        assert!(call.is_read());
+        assert!(call.plan.is_none(), "execution took the plan");
+
+        let mut unknown = context(&source, "drop_everything", open_governance(), None);
+        let failure = stack.run(&mut unknown).await.unwrap_err();
+        assert_eq!(failure.error.kind(), tributary_core::ErrorKind::Unsupported);
+        assert_eq!(source.executed(), 1);
+    }
+}
