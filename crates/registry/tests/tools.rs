@@ -554,3 +554,63 @@ async fn a_host_layer_sees_every_allowed_call_in_order_and_may_refuse_one() {
         .unwrap();
     assert_eq!(denied.len(), 2, "{denied:?}");
 }
+
+#[tokio::test]
+async fn tool_tables_are_kept_in_memory_and_follow_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let key = MasterKey::generate().unwrap().to_base64();
+    let here = Registry::new(
+        Arc::new(SqliteStore::open(&path).await.unwrap()),
+        KeyRing::new(MasterKey::from_base64(&key).unwrap()),
+        ConnectorTypes::with_defaults(),
+    )
+    .unwrap();
+    // Another instance over the same store, as behind a load balancer.
+    let there = Registry::new(
+        Arc::new(SqliteStore::open(&path).await.unwrap()),
+        KeyRing::new(MasterKey::from_base64(&key).unwrap()),
+        ConnectorTypes::with_defaults(),
+    )
+    .unwrap();
+    let db = dir.path().join("shop.db");
+    common::shop_database(&db);
+    let shop = here
+        .create_connector(
+            "acme",
+            NewConnector {
+                name: "shop".into(),
+                connector_type: "sqlite".into(),
+                config: json!({"path": db.display().to_string()}),
+                governance: governance(&[Read], None),
+            },
+            Origin::Operator,
+        )
+        .await
+        .unwrap();
+    here.put_agent("acme", "bot", "Bot").await.unwrap();
+    here.grant("acme", "bot", &shop.id, [Read].into()).await.unwrap();
+    let sql = json!({"sql": "SELECT count(*) AS n FROM orders"});
+    here.call_tool("acme", "bot", "shop_query", sql.clone())
+        .await
+        .unwrap();
+    there
+        .call_tool("acme", "bot", "shop_query", sql.clone())
+        .await
+        .unwrap();
+
+    // A revocation through a registry takes effect there at once.
+    here.revoke("acme", "bot", &shop.id).await.unwrap();
+    let refused = here
+        .call_tool("acme", "bot", "shop_query", sql.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::NotFound, "{refused}");
+    // The other instance sees it once its table is older than the TTL (2 s), never later.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let refused = there
+        .call_tool("acme", "bot", "shop_query", sql)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::NotFound, "{refused}");
+}
