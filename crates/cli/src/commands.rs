@@ -153,7 +153,9 @@ async fn connectors(action: ConnectorAction, common: &Common) -> Result<()> {
         }
         ConnectorAction::Test { name } => {
             let view = find(registry, &name).await?;
-            let report = registry.test_connection(&view.organization, &view.id).await?;
+            let report = registry.test_connection(&view.organization, &view.id).await;
+            registry.flush_audit().await;
+            let report = report?;
             print(common, &value(&report), || match &report.error {
                 None => format!(
                     "{}: connected in {:.1} ms ({} {})",
@@ -249,7 +251,10 @@ async fn tools(action: ToolAction, common: &Common) -> Result<()> {
             let result = host
                 .registry
                 .call_tool(&organization, &agent, &tool, arguments)
-                .await?;
+                .await;
+            // The process ends next: the call's audit record is written first, whatever the outcome.
+            host.registry.flush_audit().await;
+            let result = result?;
             print(common, &value(&result), || render_result(&result));
         }
     }
@@ -419,11 +424,17 @@ async fn mcp(agent: String, common: &Common) -> Result<()> {
         .serve(rmcp::transport::stdio())
         .await
         .map_err(|error| Error::internal(format!("the MCP session could not start: {error}")))?;
-    server
-        .waiting()
-        .await
-        .map_err(|error| Error::internal(format!("the MCP session failed: {error}")))?;
-    Ok(())
+    // The session ends at the end of input or at SIGTERM/Ctrl-C; either way the audit is written first.
+    let cancel = server.cancellation_token();
+    let ended = tokio::select! {
+        ended = server.waiting() => ended.map(|_| ()),
+        () = stop_signal() => {
+            cancel.cancel();
+            Ok(())
+        }
+    };
+    host.registry.flush_audit().await;
+    ended.map_err(|error| Error::internal(format!("the MCP session failed: {error}")))
 }
 
 async fn serve(listen: Option<String>, common: &Common) -> Result<()> {
@@ -448,11 +459,30 @@ async fn serve(listen: Option<String>, common: &Common) -> Result<()> {
     announce(&host, fresh, bound, common).await?;
     let options = host.settings.server.options();
     let app = crate::api::app_with(host.registry.clone(), &options);
-    crate::api::server::serve(listener, app, options.connections, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await;
+    crate::api::server::serve(listener, app, options.connections, stop_signal()).await;
+    // Calls still running have finished; their audit records are written before the process ends.
+    host.registry.flush_audit().await;
     Ok(())
+}
+
+/// SIGTERM (how service managers stop a process) or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// What `serve` prints at start: where things are, and for the demo the tokens to use it at once.

@@ -717,3 +717,119 @@ grants = [{{ connector = "pg", operations = ["read"] }}, {{ connector = "my", op
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// 5,000 calls in a burst, then more in flight when the server gets SIGTERM: every call answered has its
+/// audit record in the store after the process has ended (records are written in groups, off the calls'
+/// path, and flushed when it stops).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_audit_record_is_lost_to_a_burst_or_to_sigterm() {
+    use rmcp::ServiceExt as _;
+    use rmcp::model::CallToolRequestParams;
+    let dir = tempfile::tempdir().unwrap();
+    rusqlite::Connection::open(dir.path().join("notes.db"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes VALUES (1, 'hello');",
+        )
+        .unwrap();
+    let key = tributary_registry::MasterKey::generate().unwrap();
+    tributary_cli::host::write_key_file(&dir.path().join("master.key"), &key).unwrap();
+    let config = format!(
+        r#"
+[store]
+url = "sqlite://tributary.db"
+[security]
+master_key_file = "master.key"
+[limits]
+calls_per_agent = 8
+queued_calls = 64
+[[connectors]]
+name = "notes"
+organization = "acme"
+type = "sqlite"
+mask_pii = false
+[connectors.config]
+path = "{notes}"
+[[agents]]
+id = "bot"
+organization = "acme"
+grants = [{{ connector = "notes", operations = ["read"] }}]
+"#,
+        notes = dir.path().join("notes.db").display(),
+    );
+    std::fs::write(dir.path().join("tributary.toml"), config).unwrap();
+    let (ok, token, err) = run(
+        dir.path(),
+        &["tokens", "issue", "--agent", "bot", "--config", "tributary.toml"],
+        &[],
+    );
+    assert!(ok, "{err}");
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config", "tributary.toml"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        if let Some(address) = line.unwrap().strip_prefix("tributary: listening on ") {
+            url = address.to_owned();
+            break;
+        }
+    }
+    let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(format!(
+            "{url}/mcp"
+        ))
+        .auth_header(token.trim().to_owned()),
+    );
+    let client = std::sync::Arc::new(().serve(transport).await.expect("an MCP session"));
+    let call = |client: std::sync::Arc<rmcp::service::RunningService<rmcp::RoleClient, ()>>| async move {
+        let arguments = json!({ "sql": "SELECT body FROM notes" })
+            .as_object()
+            .unwrap()
+            .clone();
+        client
+            .call_tool(CallToolRequestParams::new("notes_query").with_arguments(arguments))
+            .await
+            .is_ok_and(|result| !result.is_error.unwrap_or(false))
+    };
+    // The burst: 5,000 calls, 16 at a time.
+    let mut answered = 0;
+    for _ in 0..(5000 / 16) {
+        let round = futures_util::future::join_all((0..16).map(|_| call(client.clone()))).await;
+        answered += round.into_iter().filter(|ok| *ok).count();
+    }
+    for _ in 0..(5000 % 16) {
+        answered += usize::from(call(client.clone()).await);
+    }
+    assert_eq!(answered, 5000, "every call of the burst was answered");
+    // More calls in flight, and SIGTERM while they run.
+    let in_flight: Vec<_> = (0..32).map(|_| tokio::spawn(call(client.clone()))).collect();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    for call in in_flight {
+        answered += usize::from(call.await.unwrap_or(false));
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the server stops cleanly at SIGTERM: {status}");
+    let rows: i64 = rusqlite::Connection::open(dir.path().join("tributary.db"))
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM audit WHERE json_extract(body, '$.operation') = 'query'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let rows = usize::try_from(rows).unwrap();
+    eprintln!("{answered} calls answered, {rows} audit records");
+    assert!(
+        rows >= answered && rows <= 5032,
+        "{answered} calls were answered but {rows} audit records were written"
+    );
+}

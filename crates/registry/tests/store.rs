@@ -203,6 +203,25 @@ async fn suite(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(second_page[0].operation, "query", "paging walks back in time");
+    // A group of records written in one transaction keeps its order.
+    let group: Vec<_> = (0..50)
+        .map(|index| audit("initech", "bot", "con_g", &format!("op{index:02}")))
+        .collect();
+    store.append_audits(&group).await.unwrap();
+    let written = store
+        .audit(&AuditQuery {
+            organization: "initech".into(),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    let operations: Vec<_> = written
+        .iter()
+        .rev()
+        .map(|record| record.operation.clone())
+        .collect();
+    let expected: Vec<_> = (0..50).map(|index| format!("op{index:02}")).collect();
+    assert_eq!(operations, expected, "all of the group, in order");
 
     let token = TokenRecord {
         id: "tok_1".into(),

@@ -32,7 +32,11 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes; connections open then are dropped.
+/// How long a stopping server waits for the connections still open to finish their requests.
+pub const DRAIN: Duration = Duration::from_secs(5);
+
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting and waits (up to
+/// [`DRAIN`]) for the connections still open to end, so calls in flight finish and are audited.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -48,14 +52,27 @@ pub async fn serve(
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
+    accept(&listener, &app, &builder, &slots, &mut shutdown).await;
+    let all = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(DRAIN, slots.acquire_many(all)).await;
+}
+
+/// Accepts connections, each in a slot, until `shutdown` completes.
+async fn accept(
+    listener: &TcpListener,
+    app: &Router,
+    builder: &Arc<Builder<TokioExecutor>>,
+    slots: &Arc<Semaphore>,
+    shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+) {
     loop {
         let slot = tokio::select! {
-            () = &mut shutdown => return,
+            () = shutdown.as_mut() => return,
             slot = slots.clone().acquire_owned() => slot,
         };
         let Ok(slot) = slot else { return };
         let (stream, _) = tokio::select! {
-            () = &mut shutdown => return,
+            () = shutdown.as_mut() => return,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 // Out of file descriptors or a connection reset before accept: wait, then go on.

@@ -13,9 +13,9 @@ use tributary_core::{Data, Output};
 use tributary_mask::{MaskReport, Masker};
 
 use crate::crypto::KeyRing;
+use crate::govern::audit_queue::AuditQueue;
 use crate::govern::layer::{CallContext, CallResult, Layer, Next};
 use crate::model::{AuditRecord, Outcome};
-use crate::store::Store;
 
 /// The fingerprint of an operation and its parameters under `key`.
 pub fn fingerprint(key: &[u8], operation: &str, params: &Value) -> String {
@@ -75,14 +75,13 @@ pub(crate) struct Entry<'a> {
 
 /// Writes audit records: objects clipped and masked, parameters fingerprinted under the current key.
 pub(crate) struct AuditWriter {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) queue: Arc<AuditQueue>,
     pub(crate) keys: Arc<RwLock<KeyRing>>,
     pub(crate) masker: Arc<Masker>,
 }
 
 impl AuditWriter {
-    /// Writes `entry`. A failure to write is not the caller's problem, but it must not pass silently: it
-    /// goes to stderr with the connector and operation.
+    /// Queues `entry`'s record (see [`AuditQueue`]: written in groups, never dropped).
     pub(crate) async fn write(&self, entry: Entry<'_>) {
         let objects = entry
             .objects
@@ -116,14 +115,7 @@ impl AuditWriter {
             cached: entry.cached,
             masked: serde_json::to_value(&entry.masked.counts).unwrap_or_default(),
         };
-        if let Err(error) = self.store.append_audit(&record).await {
-            eprintln!(
-                "tributary: could not write the audit record of {} on {}: {}",
-                entry.operation,
-                entry.connector,
-                error.message()
-            );
-        }
+        self.queue.push(record).await;
     }
 }
 
@@ -180,25 +172,28 @@ mod tests {
     use crate::govern::retry::Execute;
     use crate::govern::testing::{Source, context, open_governance, planned};
     use crate::model::{AuditQuery, Governance};
-    use crate::store::SqliteStore;
+    use crate::store::{SqliteStore, Store};
 
-    async fn audited() -> (Stack, Arc<dyn Store>, tempfile::TempDir) {
+    async fn audited() -> (Stack, Arc<dyn Store>, Arc<AuditWriter>, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("a.db")).await.unwrap());
         let writer = Arc::new(AuditWriter {
-            store: store.clone(),
+            queue: Arc::new(AuditQueue::new(store.clone(), 16)),
             keys: Arc::new(RwLock::new(KeyRing::new(MasterKey::generate().unwrap()))),
             masker: Arc::new(Masker::new(tributary_mask::MaskPolicy::default()).unwrap()),
         });
         let stack = Stack::new(vec![
-            Arc::new(Audit { writer }),
+            Arc::new(Audit {
+                writer: writer.clone(),
+            }),
             Arc::new(Authorize),
             Arc::new(Execute),
         ]);
-        (stack, store, dir)
+        (stack, store, writer, dir)
     }
 
-    async fn records(store: &Arc<dyn Store>) -> Vec<AuditRecord> {
+    async fn records(store: &Arc<dyn Store>, writer: &AuditWriter) -> Vec<AuditRecord> {
+        writer.queue.flush().await;
         store
             .audit(&AuditQuery {
                 organization: "acme".into(),
@@ -210,7 +205,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_call_leaves_one_record_with_its_outcome_and_none_where_audit_is_off() {
-        let (stack, store, _dir) = audited().await;
+        let (stack, store, writer, _dir) = audited().await;
         let source = Source::new(3);
         let mut allowed = planned(context(
             &source,
@@ -228,7 +223,7 @@ mod tests {
         ))
         .await;
         stack.run(&mut denied).await.unwrap_err();
-        let mut log = records(&store).await;
+        let mut log = records(&store, &writer).await;
         log.sort_by_key(|record| record.operation.clone());
         assert_eq!(log.len(), 2);
         assert_eq!(
@@ -253,7 +248,7 @@ mod tests {
         };
         let mut unaudited = planned(context(&source, "read", quiet, Some(&[AccessClass::Read]))).await;
         stack.run(&mut unaudited).await.unwrap();
-        assert_eq!(records(&store).await.len(), 2);
+        assert_eq!(records(&store, &writer).await.len(), 2);
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! 11. [`retry`]: the connector executes; retryable failures of reads are retried with backoff.
 
 pub mod audit;
+pub mod audit_queue;
 pub mod authorize;
 pub mod cache;
 pub mod concurrency;

@@ -14,6 +14,7 @@ use tributary_mask::{MaskPolicy, Masker};
 use crate::boundary::Boundary;
 use crate::crypto::{KeyRing, MasterKey};
 use crate::govern::audit::{Audit, AuditWriter};
+use crate::govern::audit_queue::{AuditQueue, QUEUE_CAPACITY};
 use crate::govern::authorize::Authorize;
 use crate::govern::cache::{Cache, ResultCache};
 use crate::govern::concurrency::{Concurrency, ConcurrencyLimits, Turns};
@@ -103,6 +104,8 @@ pub struct Registry {
     keys: Arc<RwLock<KeyRing>>,
     types: ConnectorTypes,
     live: LiveConnectors,
+    /// Audit records on their way to the store.
+    audit_queue: Arc<AuditQueue>,
     /// Every agent's tools, in memory.
     tool_tables: calls::ToolTables,
     limiter: Arc<RateLimiter>,
@@ -209,11 +212,12 @@ impl Registry {
         let boundary = Boundary::new(protected)?;
         Ok(Registry {
             boundary,
-            store,
+            store: store.clone(),
             keys: Arc::new(RwLock::new(keys)),
             types,
             live: LiveConnectors::default(),
             tool_tables: calls::ToolTables::default(),
+            audit_queue: Arc::new(AuditQueue::new(store.clone(), QUEUE_CAPACITY)),
             limiter: Arc::new(RateLimiter::local()),
             cache: Arc::new(ResultCache::default()),
             masker: Arc::new(Masker::new(MaskPolicy::default())?),
@@ -248,7 +252,7 @@ impl Registry {
     fn stack(&self) -> &Stack {
         self.stack.get_or_init(|| {
             let writer = Arc::new(AuditWriter {
-                store: self.store.clone(),
+                queue: self.audit_queue.clone(),
                 keys: self.keys.clone(),
                 masker: self.masker.clone(),
             });
@@ -289,7 +293,7 @@ impl Registry {
     /// The audit writer, for records written outside the stack (connection tests, unknown tools).
     fn audit_writer(&self) -> AuditWriter {
         AuditWriter {
-            store: self.store.clone(),
+            queue: self.audit_queue.clone(),
             keys: self.keys.clone(),
             masker: self.masker.clone(),
         }
@@ -397,9 +401,15 @@ impl Registry {
         serde_json::from_slice(&plaintext).map_err(|_| Error::internal("a decrypted config is not JSON"))
     }
 
-    /// Audit records, newest first.
+    /// Audit records, newest first (every record of a call that has returned included).
     pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        self.flush_audit().await;
         self.store.audit(query).await
+    }
+
+    /// Waits until every audit record queued so far is in the store. A host calls it before it stops.
+    pub async fn flush_audit(&self) {
+        self.audit_queue.flush().await;
     }
 
     /// Re-encrypts every stored config under `key`, which becomes the current key; returns how many were

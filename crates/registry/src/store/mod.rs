@@ -72,6 +72,14 @@ pub trait Store: Send + Sync {
     async fn delete_token_by_id(&self, id: &str) -> Result<bool>;
     /// Appends an audit record.
     async fn append_audit(&self, record: &AuditRecord) -> Result<()>;
+    /// Appends several audit records, in order, in one transaction where the store has them (the audit
+    /// queue's group commit). All are written or none.
+    async fn append_audits(&self, records: &[AuditRecord]) -> Result<()> {
+        for record in records {
+            self.append_audit(record).await?;
+        }
+        Ok(())
+    }
     /// Audit records, newest first.
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
 }

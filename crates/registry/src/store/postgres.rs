@@ -350,6 +350,34 @@ impl Store for PostgresStore {
         .map(|_| ())
     }
 
+    async fn append_audits(&self, records: &[AuditRecord]) -> Result<()> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(failed)?;
+        let insert = transaction
+            .prepare(
+                "INSERT INTO audit (at, organization, agent, connector, body) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .await
+            .map_err(failed)?;
+        for record in records {
+            let body = encode(record)?;
+            transaction
+                .execute(
+                    &insert,
+                    &[
+                        &record.at.to_rfc3339(),
+                        &record.organization,
+                        &record.agent,
+                        &record.connector,
+                        &body,
+                    ],
+                )
+                .await
+                .map_err(failed)?;
+        }
+        transaction.commit().await.map_err(failed)
+    }
+
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
         let since = query.since.map(|since| since.to_rfc3339());
         let until = query.until.map(|until| until.to_rfc3339());

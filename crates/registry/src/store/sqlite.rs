@@ -431,6 +431,34 @@ impl Store for SqliteStore {
         .map(|_| ())
     }
 
+    async fn append_audits(&self, records: &[AuditRecord]) -> Result<()> {
+        let rows = records
+            .iter()
+            .map(|record| {
+                Ok((
+                    record.at.to_rfc3339(),
+                    record.organization.clone(),
+                    record.agent.clone(),
+                    record.connector.clone(),
+                    encode(record)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.with(move |c| {
+            let transaction = c.transaction()?;
+            {
+                let mut insert = transaction.prepare(
+                    "INSERT INTO audit (at, organization, agent, connector, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for row in &rows {
+                    insert.execute(params![row.0, row.1, row.2, row.3, row.4])?;
+                }
+            }
+            transaction.commit()
+        })
+        .await
+    }
+
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
         let query = query.clone();
         let bodies = self

@@ -1,0 +1,230 @@
+//! The audit queue: a call hands its record over and goes on, and one writer commits records in groups
+//! (one transaction for all that are waiting), so the store's write is off the call's path and costs one
+//! commit per group rather than per call.
+//!
+//! Nothing is dropped. The queue is bounded: when it is full, a call waits for room (backpressure) rather
+//! than losing its record. A group the store refuses is tried again with backoff, then record by record,
+//! and only a record the store refuses on its own is reported on stderr. [`AuditQueue::flush`] returns
+//! when every record queued before it is written; the registry flushes before it reads the audit, and the
+//! binary flushes when it stops (SIGTERM, Ctrl-C, end of input).
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::model::AuditRecord;
+use crate::store::Store;
+
+/// Records that may wait at once before calls wait for room.
+pub const QUEUE_CAPACITY: usize = 4096;
+/// Records written in one transaction at most.
+pub const MAX_GROUP: usize = 512;
+/// Attempts to write a group before it is written record by record.
+const GROUP_ATTEMPTS: u32 = 4;
+
+enum Message {
+    Record(Box<AuditRecord>),
+    /// Answered once everything queued before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The queue in front of the store's audit table.
+pub struct AuditQueue {
+    store: Arc<dyn Store>,
+    capacity: usize,
+    /// Started at the first record, on the runtime that sent it.
+    sender: OnceLock<mpsc::Sender<Message>>,
+}
+
+impl std::fmt::Debug for AuditQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditQueue")
+            .field("capacity", &self.capacity)
+            .field("started", &self.sender.get().is_some())
+            .finish()
+    }
+}
+
+impl AuditQueue {
+    /// A queue of at most `capacity` waiting records in front of `store`.
+    pub fn new(store: Arc<dyn Store>, capacity: usize) -> AuditQueue {
+        AuditQueue {
+            store,
+            capacity: capacity.max(1),
+            sender: OnceLock::new(),
+        }
+    }
+
+    fn sender(&self) -> &mpsc::Sender<Message> {
+        self.sender.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel(self.capacity);
+            tokio::spawn(write_groups(self.store.clone(), receiver));
+            sender
+        })
+    }
+
+    /// Queues `record`, waiting for room when the queue is full.
+    pub async fn push(&self, record: AuditRecord) {
+        if let Err(returned) = self.sender().send(Message::Record(Box::new(record))).await
+            && let Message::Record(record) = returned.0
+        {
+            // The writer is gone (its runtime is shutting down): write this one here.
+            write(&*self.store, std::slice::from_ref(&*record)).await;
+        }
+    }
+
+    /// Waits until every record queued before this call is written.
+    pub async fn flush(&self) {
+        let Some(sender) = self.sender.get() else {
+            return;
+        };
+        let (done, written) = oneshot::channel();
+        if sender.send(Message::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+/// The writer: takes what is waiting (up to [`MAX_GROUP`]), writes it in one transaction, answers the
+/// flushes that came with it, and waits for more. It ends when the queue is dropped and drained.
+async fn write_groups(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Message>) {
+    let mut group = Vec::new();
+    let mut flushes = Vec::new();
+    while let Some(first) = receiver.recv().await {
+        let mut next = Some(first);
+        while let Some(message) = next {
+            match message {
+                Message::Record(record) => group.push(*record),
+                Message::Flush(done) => flushes.push(done),
+            }
+            next = if group.len() < MAX_GROUP {
+                receiver.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !group.is_empty() {
+            write(&*store, &group).await;
+            group.clear();
+        }
+        for done in flushes.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Writes `records` in one transaction, tried again with backoff; a group the store keeps refusing is
+/// written record by record, and a record it refuses on its own is reported.
+async fn write(store: &dyn Store, records: &[AuditRecord]) {
+    let mut delay = Duration::from_millis(50);
+    for _ in 0..GROUP_ATTEMPTS {
+        if store.append_audits(records).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+    }
+    for record in records {
+        if let Err(error) = store.append_audit(record).await {
+            eprintln!(
+                "tributary: could not write the audit record of {} on {}: {}",
+                record.operation,
+                record.connector,
+                error.message()
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::model::{AuditQuery, Outcome};
+    use crate::store::SqliteStore;
+
+    fn record(index: usize) -> AuditRecord {
+        AuditRecord {
+            at: Utc::now(),
+            organization: "acme".into(),
+            agent: "bot".into(),
+            connector: "con_1".into(),
+            operation: format!("op{index}"),
+            objects: vec![],
+            fingerprint: String::new(),
+            rows: 0,
+            bytes: 0,
+            duration_ms: 0,
+            outcome: Outcome::Ok,
+            error_kind: None,
+            cached: false,
+            masked: serde_json::Value::Null,
+        }
+    }
+
+    async fn count(store: &Arc<dyn Store>) -> usize {
+        store
+            .audit(&AuditQuery {
+                organization: "acme".into(),
+                limit: Some(100_000),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_larger_than_the_queue_is_written_whole_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("a.db")).await.unwrap());
+        let queue = Arc::new(AuditQueue::new(store.clone(), 64));
+        let pushers: Vec<_> = (0..10)
+            .map(|task| {
+                let queue = queue.clone();
+                tokio::spawn(async move {
+                    for index in 0..300 {
+                        queue.push(record(task * 1000 + index)).await;
+                    }
+                })
+            })
+            .collect();
+        for pusher in pushers {
+            pusher.await.unwrap();
+        }
+        queue.flush().await;
+        assert_eq!(count(&store).await, 3000, "every record of the burst");
+        // One task's records keep their order.
+        let mine: Vec<String> = store
+            .audit(&AuditQuery {
+                organization: "acme".into(),
+                limit: Some(100_000),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|record| record.operation)
+            .filter(|operation| operation[2..].parse::<usize>().unwrap() < 1000)
+            .collect();
+        let expected: Vec<String> = (0..300).map(|index| format!("op{index}")).collect();
+        assert_eq!(mine.len(), 300, "task 0's records");
+        assert_eq!(mine, expected);
+    }
+
+    #[tokio::test]
+    async fn a_flush_with_nothing_queued_returns_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("a.db")).await.unwrap());
+        let queue = AuditQueue::new(store.clone(), 8);
+        queue.flush().await;
+        queue.push(record(1)).await;
+        queue.flush().await;
+        assert_eq!(count(&store).await, 1);
+    }
+}
