@@ -66,6 +66,8 @@ async fn main() -> Result<()> {
                     audit_queries: true,
                     cache_ttl_seconds: 30,
                     queries_per_minute: Some(600),
+                    // The rest (per-call caps) as the server sets them.
+                    ..Governance::default()
                 },
             },
             Origin::Operator,

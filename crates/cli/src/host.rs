@@ -167,6 +167,8 @@ pub async fn sync(registry: &Registry, settings: &Settings) -> Result<()> {
             audit_queries: entry.audit_queries,
             cache_ttl_seconds: entry.cache_ttl_seconds,
             queries_per_minute: entry.queries_per_minute,
+            max_rows_per_call: entry.max_rows_per_call,
+            max_bytes_per_call: entry.max_bytes_per_call,
         };
         let name = entry.name.get_ref().clone();
         let config = settings::config_json(entry);

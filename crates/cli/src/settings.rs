@@ -231,6 +231,12 @@ pub struct ConnectorEntry {
     /// Calls per minute; omitted for no limit.
     #[serde(default)]
     pub queries_per_minute: Option<u32>,
+    /// Rows one call returns, below `[limits] max_rows` (an addition); omitted for the server's cap.
+    #[serde(default)]
+    pub max_rows_per_call: Option<usize>,
+    /// Bytes one call returns, below `[limits] max_bytes` (an addition); omitted for the server's cap.
+    #[serde(default)]
+    pub max_bytes_per_call: Option<usize>,
     /// The type's config fields.
     #[serde(default)]
     pub config: toml::Table,
@@ -487,5 +493,33 @@ grants = [{ connector = "shop", operations = ["read"] }]
             dangling[0].to_string(),
             "line 23: agents[0].grants: no connector named `crm` in organization `acme`"
         );
+    }
+
+    #[test]
+    fn caps_are_set_server_wide_and_per_connector() {
+        let settings = parse(
+            r#"
+[limits]
+max_rows = 500
+calls_per_agent = 2
+queue_wait_seconds = 3
+[[connectors]]
+name = "notes"
+organization = "acme"
+type = "sqlite"
+max_rows_per_call = 20
+[connectors.config]
+path = "notes.db"
+"#,
+            |_| None,
+        )
+        .unwrap();
+        let limits = settings.limits.call_limits();
+        assert_eq!((limits.max_rows, limits.max_bytes), (500, 1024 * 1024));
+        let turns = settings.limits.concurrency();
+        assert_eq!((turns.per_agent, turns.per_connector), (2, 8));
+        assert_eq!(turns.wait, std::time::Duration::from_secs(3));
+        assert_eq!(settings.connectors[0].max_rows_per_call, Some(20));
+        assert_eq!(settings.connectors[0].max_bytes_per_call, None);
     }
 }

@@ -60,6 +60,26 @@ pub struct Governance {
     pub cache_ttl_seconds: u64,
     /// Calls per minute across all agents; `None` for no limit.
     pub queries_per_minute: Option<u32>,
+    /// Rows or records one call through this connector returns; `None` for the server's cap. It can only
+    /// lower the server's cap (which also bounds the server's memory), never raise it.
+    pub max_rows_per_call: Option<usize>,
+    /// Bytes of JSON one call through this connector returns; `None` for the server's cap, which it can
+    /// only lower.
+    pub max_bytes_per_call: Option<usize>,
+}
+
+impl Governance {
+    /// The caps of a call through this connector under the server's `limits`: the smaller of each.
+    pub fn call_limits(&self, limits: crate::CallLimits) -> crate::CallLimits {
+        crate::CallLimits {
+            max_rows: self
+                .max_rows_per_call
+                .map_or(limits.max_rows, |rows| rows.clamp(1, limits.max_rows)),
+            max_bytes: self
+                .max_bytes_per_call
+                .map_or(limits.max_bytes, |bytes| bytes.clamp(1, limits.max_bytes)),
+        }
+    }
 }
 
 impl Outcome {
@@ -82,6 +102,8 @@ impl Default for Governance {
             audit_queries: true,
             cache_ttl_seconds: 0,
             queries_per_minute: None,
+            max_rows_per_call: None,
+            max_bytes_per_call: None,
         }
     }
 }

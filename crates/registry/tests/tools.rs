@@ -107,6 +107,31 @@ async fn results_are_capped_in_rows_and_bytes() {
     // rows exist but not how many.
     assert_eq!(truncation.reason, tributary_core::TruncationReason::RowLimit);
     assert_eq!((truncation.returned, truncation.omitted), (2, None));
+
+    // A connector's own cap, below the server's.
+    let mut narrow = governance(&[Read], None);
+    narrow.max_rows_per_call = Some(1);
+    let one = r
+        .create_connector(
+            "acme",
+            NewConnector {
+                name: "one".into(),
+                connector_type: "sqlite".into(),
+                config: json!({"path": db.display().to_string()}),
+                governance: narrow,
+            },
+            Origin::Operator,
+        )
+        .await
+        .unwrap();
+    assert_eq!(one.governance.max_rows_per_call, Some(1), "shown as stored");
+    r.grant("acme", "bot", &one.id, [Read].into()).await.unwrap();
+    let result = r
+        .call_tool("acme", "bot", "one_query", json!({"sql": "SELECT * FROM orders"}))
+        .await
+        .unwrap();
+    let truncation = result.truncation.expect("three orders over a cap of one");
+    assert_eq!((truncation.limit, truncation.returned), (1, 1));
 }
 
 /// A connector whose reads fail with a retryable error until the third attempt.

@@ -253,6 +253,20 @@ pub(crate) fn policy_fields(governance: &Governance, errors: &FieldErrors) -> Ma
                 p class="help" id="help-f-policy.queries_per_minute" { "Across all agents. Leave empty for no limit." }
                 (error("policy.queries_per_minute"))
             }
+            div class="field" {
+                label for="f-policy.max_rows_per_call" { "Rows per call" }
+                input id="f-policy.max_rows_per_call" name="policy.max_rows_per_call" type="number" min="1" step="1"
+                    value=[governance.max_rows_per_call] aria-describedby="help-f-policy.max_rows_per_call error-f-policy.max_rows_per_call";
+                p class="help" id="help-f-policy.max_rows_per_call" { "The most rows or records one call returns. Leave empty for the server's cap; a larger value still stops at it." }
+                (error("policy.max_rows_per_call"))
+            }
+            div class="field" {
+                label for="f-policy.max_bytes_per_call" { "Bytes per call" }
+                input id="f-policy.max_bytes_per_call" name="policy.max_bytes_per_call" type="number" min="1" step="1"
+                    value=[governance.max_bytes_per_call] aria-describedby="help-f-policy.max_bytes_per_call error-f-policy.max_bytes_per_call";
+                p class="help" id="help-f-policy.max_bytes_per_call" { "The most bytes of JSON one call returns. Leave empty for the server's cap; a larger value still stops at it." }
+                (error("policy.max_bytes_per_call"))
+            }
         }
     }
 }
@@ -340,6 +354,23 @@ pub(crate) fn posted_governance(form: &Posted) -> Result<Governance, FieldErrors
                 );
             }
         },
+    }
+    for (field, slot) in [
+        ("policy.max_rows_per_call", &mut governance.max_rows_per_call),
+        ("policy.max_bytes_per_call", &mut governance.max_bytes_per_call),
+    ] {
+        match value(form, field).map(str::trim) {
+            None | Some("") => *slot = None,
+            Some(text) => match text.parse::<usize>() {
+                Ok(cap) if cap > 0 => *slot = Some(cap),
+                _ => {
+                    errors.insert(
+                        field.into(),
+                        "must be a whole number above 0, or empty for the server's cap".into(),
+                    );
+                }
+            },
+        }
     }
     if errors.is_empty() {
         Ok(governance)

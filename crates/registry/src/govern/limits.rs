@@ -20,7 +20,10 @@ impl Layer for Cap {
 
     async fn call(&self, context: &mut CallContext, next: Next<'_>) -> CallResult {
         let mut output = next.run(context).await?;
-        apply(&mut output, self.limits);
+        apply(
+            &mut output,
+            context.definition.governance.call_limits(self.limits),
+        );
         Ok(output)
     }
 }
@@ -41,10 +44,6 @@ impl Default for CallLimits {
             max_bytes: 1024 * 1024,
         }
     }
-}
-
-fn size<T: serde::Serialize>(items: &[T]) -> usize {
-    serde_json::to_vec(items).map_or(0, |bytes| bytes.len())
 }
 
 /// Cuts `output` to the caps; keeps the connector's own truncation when it already cut.
@@ -69,15 +68,25 @@ pub fn apply(output: &mut Output, limits: CallLimits) {
     }
 }
 
+/// Keeps the longest prefix of `items` within the caps. The byte size is counted item by item as the
+/// JSON array would encode (`[`, items, commas, `]`), once, without building it.
 fn cut<T: serde::Serialize>(items: &mut Vec<T>, limits: CallLimits) -> (usize, usize, TruncationReason) {
     let total = items.len();
     let mut reason = TruncationReason::RowLimit;
     items.truncate(limits.max_rows);
-    while !items.is_empty() && size(items) > limits.max_bytes {
-        reason = TruncationReason::ByteLimit;
-        let half = items.len() / 2;
-        items.truncate(half);
+    let mut size: u64 = 2;
+    let mut keep = items.len();
+    for (index, item) in items.iter().enumerate() {
+        size = size
+            .saturating_add(tributary_core::budget::json_size(item))
+            .saturating_add(u64::from(index > 0));
+        if size > limits.max_bytes as u64 {
+            keep = index;
+            reason = TruncationReason::ByteLimit;
+            break;
+        }
     }
+    items.truncate(keep);
     (total, items.len(), reason)
 }
 
@@ -131,7 +140,15 @@ mod tests {
             10,
         )
         .await;
-        assert!(serde_json::to_vec(&output.data).unwrap().len() <= 200 + 40);
+        let Data::Records { records } = &output.data else {
+            panic!("records")
+        };
+        let kept = serde_json::to_vec(records).unwrap().len();
+        assert!(kept <= 200, "{kept} bytes kept under a cap of 200");
+        // The longest prefix that fits: one more record would not have.
+        let mut one_more = records.clone();
+        one_more.push(records[0].clone());
+        assert!(serde_json::to_vec(&one_more).unwrap().len() > 200);
         let cut = output.truncation.clone().unwrap();
         assert_eq!(cut.reason, TruncationReason::ByteLimit);
         assert!(count(&output) < 10);

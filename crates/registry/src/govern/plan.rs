@@ -19,9 +19,10 @@ impl Layer for PlanCall {
     }
 
     async fn call(&self, context: &mut CallContext, next: Next<'_>) -> CallResult {
+        let limits = context.definition.governance.call_limits(self.limits);
         context.request.budget = Budget {
-            max_rows: Some(self.limits.max_rows as u64),
-            max_bytes: Some(self.limits.max_bytes as u64),
+            max_rows: Some(limits.max_rows as u64),
+            max_bytes: Some(limits.max_bytes as u64),
         };
         let plan = context.connector.plan(context.request.clone()).await?;
         context.objects = plan.access().objects.iter().cloned().collect();
@@ -67,9 +68,25 @@ mod tests {
         assert!(call.is_read());
         assert!(call.plan.is_none(), "execution took the plan");
 
+        // A connector's own caps lower the server's, never raise them.
+        let lower = crate::model::Governance {
+            max_rows_per_call: Some(3),
+            max_bytes_per_call: Some(10_000_000),
+            ..open_governance()
+        };
+        let mut capped = context(&source, "read", lower, None);
+        stack.run(&mut capped).await.unwrap();
+        assert_eq!(
+            capped.request.budget,
+            Budget {
+                max_rows: Some(3),
+                max_bytes: Some(5000)
+            }
+        );
+
         let mut unknown = context(&source, "drop_everything", open_governance(), None);
         let failure = stack.run(&mut unknown).await.unwrap_err();
         assert_eq!(failure.error.kind(), tributary_core::ErrorKind::Unsupported);
-        assert_eq!(source.executed(), 1);
+        assert_eq!(source.executed(), 2, "the unknown operation never ran");
     }
 }
