@@ -523,6 +523,47 @@ fn a_configuration_file_cannot_point_connectors_at_the_servers_own_files() {
     }
 }
 
+/// Writes `config` to `dir/tributary.toml`, issues a token for its agent `bot`, starts `tributary serve`
+/// on a free loopback port, and opens an MCP session over HTTP as `bot`.
+async fn serve_for_bot(
+    dir: &Path,
+    config: &str,
+) -> (
+    std::process::Child,
+    rmcp::service::RunningService<rmcp::RoleClient, ()>,
+) {
+    use rmcp::ServiceExt as _;
+    std::fs::write(dir.join("tributary.toml"), config).unwrap();
+    let (ok, token, err) = run(
+        dir,
+        &["tokens", "issue", "--agent", "bot", "--config", "tributary.toml"],
+        &[],
+    );
+    assert!(ok, "{err}");
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config", "tributary.toml"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        if let Some(address) = line.unwrap().strip_prefix("tributary: listening on ") {
+            url = address.to_owned();
+            break;
+        }
+    }
+    let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(format!(
+            "{url}/mcp"
+        ))
+        .auth_header(token.trim().to_owned()),
+    );
+    let client = ().serve(transport).await.expect("an MCP session");
+    (child, client)
+}
+
 /// The server's peak resident memory (`VmHWM`), in KiB.
 fn peak_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -538,7 +579,6 @@ fn peak_kib(pid: u32) -> u64 {
 /// refused while it streams in, so the server's peak memory stays within 64 MiB of its peak at idle.
 #[tokio::test]
 async fn memory_stays_bounded_whatever_a_source_sends() {
-    use rmcp::ServiceExt as _;
     use rmcp::model::CallToolRequestParams;
     let pg = tributary_testkit::postgres()
         .await
@@ -620,34 +660,7 @@ grants = [{{ connector = "pg", operations = ["read"] }}, {{ connector = "my", op
         my_password = my.password(),
         notes = dir.path().join("notes.db").display(),
     );
-    std::fs::write(dir.path().join("tributary.toml"), config).unwrap();
-    let (ok, token, err) = run(
-        dir.path(),
-        &["tokens", "issue", "--agent", "bot", "--config", "tributary.toml"],
-        &[],
-    );
-    assert!(ok, "{err}");
-    let mut child = Command::new(bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--config", "tributary.toml"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        if let Some(address) = line.unwrap().strip_prefix("tributary: listening on ") {
-            url = address.to_owned();
-            break;
-        }
-    }
-    let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
-        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(format!(
-            "{url}/mcp"
-        ))
-        .auth_header(token.trim().to_owned()),
-    );
-    let client = ().serve(transport).await.expect("an MCP session");
+    let (mut child, client) = serve_for_bot(dir.path(), &config).await;
     let call = |tool: &'static str, sql: &'static str| {
         let client = &client;
         async move {
@@ -723,7 +736,6 @@ grants = [{{ connector = "pg", operations = ["read"] }}, {{ connector = "my", op
 /// path, and flushed when it stops).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_audit_record_is_lost_to_a_burst_or_to_sigterm() {
-    use rmcp::ServiceExt as _;
     use rmcp::model::CallToolRequestParams;
     let dir = tempfile::tempdir().unwrap();
     rusqlite::Connection::open(dir.path().join("notes.db"))
@@ -757,34 +769,8 @@ grants = [{{ connector = "notes", operations = ["read"] }}]
 "#,
         notes = dir.path().join("notes.db").display(),
     );
-    std::fs::write(dir.path().join("tributary.toml"), config).unwrap();
-    let (ok, token, err) = run(
-        dir.path(),
-        &["tokens", "issue", "--agent", "bot", "--config", "tributary.toml"],
-        &[],
-    );
-    assert!(ok, "{err}");
-    let mut child = Command::new(bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--config", "tributary.toml"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        if let Some(address) = line.unwrap().strip_prefix("tributary: listening on ") {
-            url = address.to_owned();
-            break;
-        }
-    }
-    let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
-        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(format!(
-            "{url}/mcp"
-        ))
-        .auth_header(token.trim().to_owned()),
-    );
-    let client = std::sync::Arc::new(().serve(transport).await.expect("an MCP session"));
+    let (mut child, client) = serve_for_bot(dir.path(), &config).await;
+    let client = std::sync::Arc::new(client);
     let call = |client: std::sync::Arc<rmcp::service::RunningService<rmcp::RoleClient, ()>>| async move {
         let arguments = json!({ "sql": "SELECT body FROM notes" })
             .as_object()
