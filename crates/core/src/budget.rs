@@ -32,6 +32,12 @@ impl Budget {
         self.max_rows.is_none() && self.max_bytes.is_none()
     }
 
+    /// The row limit of a call under this budget: the smaller of `limit` and the budget's rows (at least
+    /// one).
+    pub fn row_limit(&self, limit: u64) -> u64 {
+        self.max_rows.map_or(limit, |max| limit.min(max.max(1)))
+    }
+
     /// A meter for one call.
     pub fn meter(&self) -> Meter {
         Meter {
@@ -49,14 +55,13 @@ pub struct Meter {
 }
 
 impl Meter {
-    /// Counts `values` (a row); whether they still fit. A row that does not fit is not counted, and the
-    /// caller stops reading there.
-    pub fn admit(&mut self, values: &[Value]) -> bool {
-        let size = values.iter().map(json_size::<Value>).sum::<u64>() + values.len() as u64 + 2;
-        self.admit_bytes(size)
+    /// The bytes a row of `values` counts for: its cells as JSON, with the array's brackets and commas.
+    pub fn row_size(values: &[Value]) -> u64 {
+        values.iter().map(json_size::<Value>).sum::<u64>() + values.len() as u64 + 2
     }
 
-    /// Counts `size` bytes; whether they still fit.
+    /// Counts `size` bytes (a row's [`Meter::row_size`], a record's JSON); whether they still fit. What does
+    /// not fit is not counted, and the caller stops reading there.
     pub fn admit_bytes(&mut self, size: u64) -> bool {
         match self.max_bytes {
             Some(max) if self.used.saturating_add(size) > max => false,
@@ -102,6 +107,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_row_limit_is_the_smaller_and_never_zero() {
+        let budget = Budget {
+            max_rows: Some(7),
+            max_bytes: None,
+        };
+        assert_eq!(budget.row_limit(100), 7);
+        assert_eq!(budget.row_limit(3), 3);
+        assert_eq!(Budget::unbounded().row_limit(100), 100);
+        let none = Budget {
+            max_rows: Some(0),
+            max_bytes: None,
+        };
+        assert_eq!(none.row_limit(100), 1);
+    }
+
+    #[test]
     fn a_meter_stops_at_the_byte_limit_and_counts_like_json() {
         let value = serde_json::json!({"a": [1, "two", null]});
         assert_eq!(
@@ -113,16 +134,17 @@ mod tests {
             max_bytes: Some(20),
         }
         .meter();
-        assert!(meter.admit(&[Value::from("12345")]));
+        let row = |value: Value| Meter::row_size(&[value]);
+        assert!(meter.admit_bytes(row(Value::from("12345"))));
         assert!(
-            !meter.admit(&[Value::from("x".repeat(20))]),
+            !meter.admit_bytes(row(Value::from("x".repeat(20)))),
             "too big for what is left"
         );
-        assert!(meter.admit(&[Value::from(1)]), "a smaller row still fits");
+        assert!(meter.admit_bytes(row(Value::from(1))), "a smaller row still fits");
         assert!(
             Budget::unbounded()
                 .meter()
-                .admit(&[Value::from("x".repeat(1000))])
+                .admit_bytes(row(Value::from("x".repeat(1000))))
         );
     }
 }

@@ -489,7 +489,7 @@ impl tributary_registry::Layer for Watch {
             .lock()
             .unwrap()
             .push(format!("{} {sql}", context.agent.id));
-        if context.objects.iter().any(|object| object.ends_with(".secrets")) {
+        if context.objects().any(|object| object.ends_with(".secrets")) {
             return Err(tributary_registry::CallError::denied(Error::permission_denied(
                 "the host's own rule: no secrets",
             )));

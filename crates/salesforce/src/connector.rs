@@ -354,7 +354,7 @@ impl Connector for SalesforceConnector {
         let budget = plan.request().budget;
         match plan.take_prepared::<Prepared>()? {
             Prepared::Query { soql, limit } => {
-                let limit = budget.max_rows.map_or(limit, |max| limit.min(max.max(1)));
+                let limit = budget.row_limit(limit);
                 self.run_query(&soql, limit, &budget).await
             }
             Prepared::GetRecord { object, id, fields } => {

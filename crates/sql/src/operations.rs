@@ -201,18 +201,6 @@ impl WriteRequest {
     }
 }
 
-/// The output of a query that read `rows` under `limit`; `more` says whether rows were left unread.
-pub fn rows_output(columns: Vec<Column>, rows: Vec<Vec<Value>>, limit: u64, more: bool) -> Output {
-    let returned = rows.len() as u64;
-    let cut = Truncation::new(TruncationReason::RowLimit, limit, returned, None);
-    Output::bounded(Data::Rows(RowSet { columns, rows }), more.then_some(cut))
-}
-
-/// The row limit of a query under the host's `budget`: the smaller of the two.
-pub fn budgeted_limit(limit: u64, budget: &tributary_core::Budget) -> u64 {
-    budget.max_rows.map_or(limit, |max| limit.min(max.max(1)))
-}
-
 /// Rows kept as a query reads them, under a row limit and the host's byte budget. The reader offers each
 /// row and stops when told: at the byte budget nothing more is read, so a source cannot make the host
 /// hold more than the budget.
@@ -221,6 +209,8 @@ pub struct RowCollector {
     rows: Vec<Vec<Value>>,
     limit: u64,
     meter: tributary_core::budget::Meter,
+    /// The largest row kept, in bytes (a reader sizes its next fetch by it).
+    largest: u64,
     more: bool,
     over_budget: bool,
 }
@@ -232,6 +222,7 @@ impl RowCollector {
             rows: Vec::new(),
             limit,
             meter: budget.meter(),
+            largest: 0,
             more: false,
             over_budget: false,
         }
@@ -250,7 +241,9 @@ impl RowCollector {
     /// Keeps `row` if it fits the byte budget; `false` when it does not (it is dropped, and the reader
     /// stops).
     pub fn push(&mut self, row: Vec<Value>) -> bool {
-        if self.meter.admit(&row) {
+        let size = tributary_core::budget::Meter::row_size(&row);
+        if self.meter.admit_bytes(size) {
+            self.largest = self.largest.max(size);
             self.rows.push(row);
             true
         } else {
@@ -262,6 +255,11 @@ impl RowCollector {
     /// The JSON bytes kept so far.
     pub fn used_bytes(&self) -> u64 {
         self.meter.used()
+    }
+
+    /// The largest row kept so far, in JSON bytes (0 before the first).
+    pub fn largest_row_bytes(&self) -> u64 {
+        self.largest
     }
 
     /// The result, saying which limit cut it, if one did.
@@ -348,9 +346,14 @@ mod tests {
         let bad =
             SqlRequest::parse(&OperationRequest::new("query", serde_json::json!({"sql": 1}))).unwrap_err();
         assert_eq!(bad.kind(), tributary_core::ErrorKind::InvalidInput);
-        let output = rows_output(vec![], vec![vec![Value::Null]], 1, true);
+        let budget = tributary_core::Budget::unbounded();
+        let mut more = RowCollector::new(1, &budget);
+        assert!(more.push(vec![Value::Null]));
+        assert!(more.is_full());
+        more.mark_more();
+        let output = more.finish(vec![]);
         assert_eq!(output.truncation.unwrap().returned, 1);
-        assert!(!rows_output(vec![], vec![], 1, false).is_truncated());
+        assert!(!RowCollector::new(1, &budget).finish(vec![]).is_truncated());
     }
 
     #[test]

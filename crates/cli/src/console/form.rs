@@ -208,6 +208,19 @@ pub(crate) fn policy_fields(governance: &Governance, errors: &FieldErrors) -> Ma
             }
         }
     };
+    // A whole number of at least 1, or empty for none.
+    let optional_count = |name: &str, label: &str, help: &str, value: Option<u64>| {
+        let id = format!("f-{name}");
+        html! {
+            div class="field" {
+                label for=(id) { (label) }
+                input id=(id) name=(name) type="number" min="1" step="1"
+                    value=[value] aria-describedby={ "help-" (id) " error-" (id) };
+                p class="help" id={ "help-" (id) } { (help) }
+                (error(name))
+            }
+        }
+    };
     html! {
         fieldset {
             legend { "Allowed operations" }
@@ -246,27 +259,9 @@ pub(crate) fn policy_fields(governance: &Governance, errors: &FieldErrors) -> Ma
                 p class="help" id="help-f-policy.cache_ttl_seconds" { "0 turns the cache off." }
                 (error("policy.cache_ttl_seconds"))
             }
-            div class="field" {
-                label for="f-policy.queries_per_minute" { "Rate limit (calls per minute)" }
-                input id="f-policy.queries_per_minute" name="policy.queries_per_minute" type="number" min="1" step="1"
-                    value=[governance.queries_per_minute] aria-describedby="help-f-policy.queries_per_minute error-f-policy.queries_per_minute";
-                p class="help" id="help-f-policy.queries_per_minute" { "Across all agents. Leave empty for no limit." }
-                (error("policy.queries_per_minute"))
-            }
-            div class="field" {
-                label for="f-policy.max_rows_per_call" { "Rows per call" }
-                input id="f-policy.max_rows_per_call" name="policy.max_rows_per_call" type="number" min="1" step="1"
-                    value=[governance.max_rows_per_call] aria-describedby="help-f-policy.max_rows_per_call error-f-policy.max_rows_per_call";
-                p class="help" id="help-f-policy.max_rows_per_call" { "The most rows or records one call returns. Leave empty for the server's cap; a larger value still stops at it." }
-                (error("policy.max_rows_per_call"))
-            }
-            div class="field" {
-                label for="f-policy.max_bytes_per_call" { "Bytes per call" }
-                input id="f-policy.max_bytes_per_call" name="policy.max_bytes_per_call" type="number" min="1" step="1"
-                    value=[governance.max_bytes_per_call] aria-describedby="help-f-policy.max_bytes_per_call error-f-policy.max_bytes_per_call";
-                p class="help" id="help-f-policy.max_bytes_per_call" { "The most bytes of JSON one call returns. Leave empty for the server's cap; a larger value still stops at it." }
-                (error("policy.max_bytes_per_call"))
-            }
+            (optional_count("policy.queries_per_minute", "Rate limit (calls per minute)", "Across all agents. Leave empty for no limit.", governance.queries_per_minute.map(u64::from)))
+            (optional_count("policy.max_rows_per_call", "Rows per call", "The most rows or records one call returns. Leave empty for the server's cap; a larger value still stops at it.", governance.max_rows_per_call.map(|rows| rows as u64)))
+            (optional_count("policy.max_bytes_per_call", "Bytes per call", "The most bytes of JSON one call returns. Leave empty for the server's cap; a larger value still stops at it.", governance.max_bytes_per_call.map(|bytes| bytes as u64)))
         }
     }
 }
@@ -343,39 +338,49 @@ pub(crate) fn posted_governance(form: &Posted) -> Result<Governance, FieldErrors
             }
         },
     }
-    match value(form, "policy.queries_per_minute").map(str::trim) {
-        None | Some("") => governance.queries_per_minute = None,
-        Some(text) => match text.parse::<u32>() {
-            Ok(limit) if limit > 0 => governance.queries_per_minute = Some(limit),
-            _ => {
-                errors.insert(
-                    "policy.queries_per_minute".into(),
-                    "must be a whole number above 0, or empty for no limit".into(),
-                );
-            }
-        },
-    }
+    posted_count(
+        form,
+        "policy.queries_per_minute",
+        "must be a whole number above 0, or empty for no limit",
+        &mut governance.queries_per_minute,
+        &mut errors,
+    );
     for (field, slot) in [
         ("policy.max_rows_per_call", &mut governance.max_rows_per_call),
         ("policy.max_bytes_per_call", &mut governance.max_bytes_per_call),
     ] {
-        match value(form, field).map(str::trim) {
-            None | Some("") => *slot = None,
-            Some(text) => match text.parse::<usize>() {
-                Ok(cap) if cap > 0 => *slot = Some(cap),
-                _ => {
-                    errors.insert(
-                        field.into(),
-                        "must be a whole number above 0, or empty for the server's cap".into(),
-                    );
-                }
-            },
-        }
+        posted_count(
+            form,
+            field,
+            "must be a whole number above 0, or empty for the server's cap",
+            slot,
+            &mut errors,
+        );
     }
     if errors.is_empty() {
         Ok(governance)
     } else {
         Err(errors)
+    }
+}
+
+/// Reads the whole number above 0 posted as `field` into `slot` (`None` when blank). Anything else is
+/// noted in `errors` as `message` and leaves `slot` as it was.
+fn posted_count<T: std::str::FromStr + PartialOrd + From<u8>>(
+    form: &Posted,
+    field: &str,
+    message: &str,
+    slot: &mut Option<T>,
+    errors: &mut FieldErrors,
+) {
+    match value(form, field).map(str::trim) {
+        None | Some("") => *slot = None,
+        Some(text) => match text.parse::<T>() {
+            Ok(count) if count > T::from(0) => *slot = Some(count),
+            _ => {
+                errors.insert(field.into(), message.into());
+            }
+        },
     }
 }
 

@@ -41,7 +41,7 @@ pub(crate) fn plan(
         PreparedQuery {
             statement,
             params: params.params,
-            limit: tributary_sql::operations::budgeted_limit(limit, &budget),
+            limit: budget.row_limit(limit),
             budget,
         },
         objects,

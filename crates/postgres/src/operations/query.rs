@@ -47,7 +47,7 @@ pub(crate) async fn plan(
         PreparedQuery {
             statement,
             params: params.params,
-            limit: tributary_sql::operations::budgeted_limit(limit, &budget),
+            limit: budget.row_limit(limit),
             budget,
             bare,
             resolved,
@@ -117,8 +117,7 @@ pub(crate) async fn run(
         })
         .collect();
     let mut out = RowCollector::new(query.limit, &query.budget);
-    let mut largest: u64 = 1;
-    let mut fetch: u64 = FIRST_FETCH;
+    let mut fetch: u64 = MAX_FETCH;
     'fetching: loop {
         let wanted = fetch.min(query.limit.saturating_add(1));
         let rows = transaction
@@ -139,12 +138,6 @@ pub(crate) async fn run(
                 let cell: Cell = row.try_get(index).map_err(fail)?;
                 cells.push(cell.0);
             }
-            largest = largest.max(
-                cells
-                    .iter()
-                    .map(tributary_core::budget::json_size::<serde_json::Value>)
-                    .sum(),
-            );
             if !out.push(cells) {
                 break 'fetching;
             }
@@ -156,7 +149,7 @@ pub(crate) async fn run(
             .budget
             .max_bytes
             .map_or(u64::MAX, |max| max.saturating_sub(out.used_bytes()));
-        fetch = (left / largest).clamp(1, MAX_FETCH);
+        fetch = (left / out.largest_row_bytes().max(1)).clamp(1, MAX_FETCH);
     }
     // Nothing was written. Dropping the transaction queues its ROLLBACK; the reset is pipelined behind it.
     drop((portal, statement, transaction));
@@ -164,8 +157,6 @@ pub(crate) async fn run(
     Ok(out.finish(columns))
 }
 
-/// Rows asked for in the first fetch of a portal, before any row's size is known (the memory test in
-/// `crates/cli/tests/cli.rs` holds at this size).
-const FIRST_FETCH: u64 = 1024;
-/// The most rows asked for in one fetch.
+/// The most rows asked for in one fetch, the first included (the memory test in `crates/cli/tests/cli.rs`
+/// holds at this size); later fetches ask for what the byte budget left can hold of the largest row seen.
 const MAX_FETCH: u64 = 1024;

@@ -166,16 +166,22 @@ mod tests {
         }
     }
 
-    async fn count(store: &Arc<dyn Store>) -> usize {
-        store
+    /// Every record of `acme`, oldest first.
+    async fn written(store: &Arc<dyn Store>) -> Vec<AuditRecord> {
+        let mut records = store
             .audit(&AuditQuery {
                 organization: "acme".into(),
                 limit: Some(100_000),
                 ..Default::default()
             })
             .await
-            .unwrap()
-            .len()
+            .unwrap();
+        records.reverse();
+        records
+    }
+
+    async fn count(store: &Arc<dyn Store>) -> usize {
+        written(store).await.len()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,16 +205,9 @@ mod tests {
         queue.flush().await;
         assert_eq!(count(&store).await, 3000, "every record of the burst");
         // One task's records keep their order.
-        let mine: Vec<String> = store
-            .audit(&AuditQuery {
-                organization: "acme".into(),
-                limit: Some(100_000),
-                ..Default::default()
-            })
+        let mine: Vec<String> = written(&store)
             .await
-            .unwrap()
             .into_iter()
-            .rev()
             .map(|record| record.operation)
             .filter(|operation| operation[2..].parse::<usize>().unwrap() < 1000)
             .collect();

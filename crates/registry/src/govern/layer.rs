@@ -20,8 +20,8 @@ use crate::model::{Agent, ConnectorDefinition, Grant, Outcome};
 pub struct CallContext {
     /// The calling agent.
     pub agent: Agent,
-    /// The connector's definition.
-    pub definition: ConnectorDefinition,
+    /// The connector's definition (shared with the agent's tool table, not copied per call).
+    pub definition: Arc<ConnectorDefinition>,
     /// The agent's grant on the connector, if it has one.
     pub grant: Option<Grant>,
     /// The live connector.
@@ -30,10 +30,8 @@ pub struct CallContext {
     pub request: OperationRequest,
     /// The connector's plan, once planned (the execute layer takes it).
     pub plan: Option<Plan>,
-    /// What the plan says the call needs, once planned.
+    /// What the plan says the call needs, once planned: its class and the objects it touches.
     pub access: Option<Access>,
-    /// The objects the call touches, as the plan named them (for the audit).
-    pub objects: Vec<String>,
     /// When the call started.
     pub started: Instant,
     /// Whether the answer came from the cache.
@@ -42,10 +40,17 @@ pub struct CallContext {
     pub masked: MaskReport,
     /// The connector's configured secrets, scrubbed from every error (never shown to a layer outside the
     /// registry).
-    pub(crate) secrets: Vec<String>,
+    pub(crate) secrets: Arc<[String]>,
 }
 
 impl CallContext {
+    /// The objects the call touches, as the plan named them (none before it is planned).
+    pub fn objects(&self) -> impl Iterator<Item = &str> {
+        self.access
+            .iter()
+            .flat_map(|access| access.objects.iter().map(String::as_str))
+    }
+
     /// Whether the call only reads (known once planned; a call not yet planned counts as a write).
     pub fn is_read(&self) -> bool {
         self.access
@@ -61,7 +66,7 @@ impl std::fmt::Debug for CallContext {
             .field("organization", &self.agent.organization)
             .field("connector", &self.definition.name)
             .field("operation", &self.request.operation)
-            .field("objects", &self.objects)
+            .field("objects", &self.objects().collect::<Vec<_>>())
             .field("cached", &self.cached)
             .finish_non_exhaustive()
     }

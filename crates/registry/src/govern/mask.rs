@@ -42,7 +42,7 @@ impl Layer for Scrub {
 
     async fn call(&self, context: &mut CallContext, next: Next<'_>) -> CallResult {
         next.run(context).await.map_err(|failure| {
-            let error = failure.error.redact(&context.secrets);
+            let error = failure.error.redact(&context.secrets[..]);
             let error = if context.definition.governance.mask_pii {
                 self.masker.mask_error(error).0
             } else {

@@ -7,7 +7,7 @@ use tributary_core::Budget;
 use crate::govern::layer::{CallContext, CallResult, Layer, Next};
 use crate::govern::limits::CallLimits;
 
-/// The plan layer: sets the call's budget, plans it, and records the objects it touches.
+/// The plan layer: sets the call's budget, plans it, and records the access it needs.
 pub struct PlanCall {
     pub(crate) limits: CallLimits,
 }
@@ -25,7 +25,6 @@ impl Layer for PlanCall {
             max_bytes: Some(limits.max_bytes as u64),
         };
         let plan = context.connector.plan(context.request.clone()).await?;
-        context.objects = plan.access().objects.iter().cloned().collect();
         context.access = Some(plan.access().clone());
         context.plan = Some(plan);
         next.run(context).await
@@ -64,7 +63,7 @@ mod tests {
                 max_bytes: Some(5000)
             }
         );
-        assert_eq!(call.objects, ["people"]);
+        assert_eq!(call.objects().collect::<Vec<_>>(), ["people"]);
         assert!(call.is_read());
         assert!(call.plan.is_none(), "execution took the plan");
 

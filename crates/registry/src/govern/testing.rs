@@ -119,7 +119,7 @@ pub(crate) fn context(
             organization: "acme".into(),
             name: "Bot".into(),
         },
-        definition: ConnectorDefinition {
+        definition: Arc::new(ConnectorDefinition {
             id: "con_1".into(),
             organization: "acme".into(),
             name: "people".into(),
@@ -135,7 +135,7 @@ pub(crate) fn context(
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
             last_test: None,
-        },
+        }),
         grant: grant.map(|operations| Grant {
             agent: "agt_1".into(),
             connector: "con_1".into(),
@@ -145,11 +145,10 @@ pub(crate) fn context(
         request: OperationRequest::new(operation, Value::Object(Default::default())),
         plan: None,
         access: None,
-        objects: Vec::new(),
         started: Instant::now(),
         cached: false,
         masked: MaskReport::default(),
-        secrets: vec!["hunter2-secret".into()],
+        secrets: Arc::from(["hunter2-secret".to_owned()]),
     }
 }
 
@@ -164,7 +163,6 @@ pub(crate) fn open_governance() -> Governance {
 /// Plans `context` the way the plan layer does.
 pub(crate) async fn planned(mut context: CallContext) -> CallContext {
     let plan = context.connector.plan(context.request.clone()).await.unwrap();
-    context.objects = plan.access().objects.iter().cloned().collect();
     context.access = Some(plan.access().clone());
     context.plan = Some(plan);
     context

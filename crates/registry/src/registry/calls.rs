@@ -23,7 +23,7 @@ pub(super) const TOOL_TABLE_TTL: Duration = Duration::from_secs(2);
 /// One of an agent's tools, with what a call to it needs.
 pub(super) struct Granted {
     pub(super) tool: Tool,
-    pub(super) definition: ConnectorDefinition,
+    pub(super) definition: Arc<ConnectorDefinition>,
     pub(super) grant: Grant,
     pub(super) live: Arc<Live>,
 }
@@ -40,7 +40,8 @@ pub(super) struct ToolTable {
 /// connectors, agents, grants or keys through this registry forgets them all.
 #[derive(Default)]
 pub(super) struct ToolTables {
-    tables: Mutex<HashMap<(String, String), Arc<ToolTable>>>,
+    /// By organization, then agent id (looked up without building a key).
+    tables: Mutex<HashMap<String, HashMap<String, Arc<ToolTable>>>>,
     generation: AtomicU64,
 }
 
@@ -58,7 +59,8 @@ impl ToolTables {
     fn fresh(&self, organization: &str, agent: &str) -> Option<Arc<ToolTable>> {
         let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
         tables
-            .get(&(organization.to_owned(), agent.to_owned()))
+            .get(organization)
+            .and_then(|agents| agents.get(agent))
             .filter(|table| table.generation == self.generation() && table.built.elapsed() < TOOL_TABLE_TTL)
             .cloned()
     }
@@ -67,7 +69,10 @@ impl ToolTables {
     fn keep(&self, organization: &str, agent: &str, table: Arc<ToolTable>) {
         let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
         if table.generation == self.generation() {
-            tables.insert((organization.to_owned(), agent.to_owned()), table);
+            tables
+                .entry(organization.to_owned())
+                .or_default()
+                .insert(agent.to_owned(), table);
         }
     }
 }
@@ -120,6 +125,7 @@ impl Registry {
             let Ok(live) = self.live(&definition).await else {
                 continue;
             };
+            let definition = Arc::new(definition);
             for operation in live.connector.operations() {
                 let allowed = grant.operations.contains(&operation.access)
                     && definition
@@ -179,7 +185,7 @@ impl Registry {
                     mask: true,
                     agent: &agent.id,
                     operation: UNKNOWN_TOOL,
-                    objects: &[tool.to_owned()],
+                    objects: vec![tool],
                     arguments: &arguments,
                     started,
                     outcome: Outcome::Denied,
@@ -200,7 +206,6 @@ impl Registry {
             grant: Some(granted.grant.clone()),
             plan: None,
             access: None,
-            objects: Vec::new(),
             started,
             cached: false,
             masked: MaskReport::default(),
@@ -211,7 +216,7 @@ impl Registry {
             .await
             .map_err(|failure| failure.error)?;
         Ok(ToolResult {
-            connector: context.definition.name,
+            connector: context.definition.name.clone(),
             operation: granted.tool.operation.clone(),
             data: output.data,
             truncation: output.truncation,

@@ -263,7 +263,7 @@ impl Registry {
         live.connector
             .discover()
             .await
-            .map_err(|error| error.redact(&live.secrets))
+            .map_err(|error| error.redact(&live.secrets[..]))
     }
 
     /// One object's description (the schema browser's detail).
@@ -318,7 +318,7 @@ impl Registry {
                     mask: definition.governance.mask_pii,
                     agent: ADMIN,
                     operation: "test_connection",
-                    objects: &[],
+                    objects: Vec::new(),
                     arguments: &Value::Null,
                     started,
                     outcome,

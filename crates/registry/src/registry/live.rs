@@ -16,7 +16,7 @@ use crate::model::ConnectorDefinition;
 /// A built connector and the secrets its errors are scrubbed of.
 pub(super) struct Live {
     pub(super) connector: Arc<dyn Connector>,
-    pub(super) secrets: Vec<String>,
+    pub(super) secrets: Arc<[String]>,
 }
 
 /// One connector's slot: the definition version it is for, and the connector once built.
@@ -75,6 +75,9 @@ impl Registry {
             .build(values, self.boundary.access(definition.origin))
             .await
             .map_err(|error| error.redact(&secrets))?;
-        Ok(Live { connector, secrets })
+        Ok(Live {
+            connector,
+            secrets: secrets.into(),
+        })
     }
 }

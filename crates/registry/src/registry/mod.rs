@@ -251,13 +251,10 @@ impl Registry {
     /// The governed path, outermost layer first: the one place its order is decided.
     fn stack(&self) -> &Stack {
         self.stack.get_or_init(|| {
-            let writer = Arc::new(AuditWriter {
-                queue: self.audit_queue.clone(),
-                keys: self.keys.clone(),
-                masker: self.masker.clone(),
-            });
             let mut layers: Vec<Arc<dyn Layer>> = vec![
-                Arc::new(Audit { writer }),
+                Arc::new(Audit {
+                    writer: Arc::new(self.audit_writer()),
+                }),
                 Arc::new(Scrub {
                     masker: self.masker.clone(),
                 }),
@@ -290,7 +287,8 @@ impl Registry {
         self.stack().names()
     }
 
-    /// The audit writer, for records written outside the stack (connection tests, unknown tools).
+    /// An audit writer over the registry's queue, keys and masker: the audit layer's, and the one for
+    /// records written outside the stack (connection tests, unknown tools).
     fn audit_writer(&self) -> AuditWriter {
         AuditWriter {
             queue: self.audit_queue.clone(),

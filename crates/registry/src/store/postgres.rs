@@ -335,19 +335,7 @@ impl Store for PostgresStore {
     }
 
     async fn append_audit(&self, record: &AuditRecord) -> Result<()> {
-        let body = encode(record)?;
-        self.execute(
-            "INSERT INTO audit (at, organization, agent, connector, body) VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &record.at.to_rfc3339(),
-                &record.organization,
-                &record.agent,
-                &record.connector,
-                &body,
-            ],
-        )
-        .await
-        .map(|_| ())
+        self.append_audits(std::slice::from_ref(record)).await
     }
 
     async fn append_audits(&self, records: &[AuditRecord]) -> Result<()> {

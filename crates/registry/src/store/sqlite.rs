@@ -414,21 +414,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_audit(&self, record: &AuditRecord) -> Result<()> {
-        let body = encode(record)?;
-        let values = (
-            record.at.to_rfc3339(),
-            record.organization.clone(),
-            record.agent.clone(),
-            record.connector.clone(),
-        );
-        self.with(move |c| {
-            c.execute(
-                "INSERT INTO audit (at, organization, agent, connector, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![values.0, values.1, values.2, values.3, body],
-            )
-        })
-        .await
-        .map(|_| ())
+        self.append_audits(std::slice::from_ref(record)).await
     }
 
     async fn append_audits(&self, records: &[AuditRecord]) -> Result<()> {

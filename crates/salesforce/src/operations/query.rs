@@ -28,12 +28,11 @@ impl SalesforceConnector {
         let mut records: Vec<Map<String, Value>> = Vec::new();
         let total = answer.body.get("totalSize").and_then(Value::as_u64);
         loop {
-            let page = answer
-                .body
-                .get("records")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            // The page's records are moved out of the answer, not copied (the rest of it is read below).
+            let page = match answer.body.get_mut("records").map(Value::take) {
+                Some(Value::Array(page)) => page,
+                _ => Vec::new(),
+            };
             for record in page {
                 if let Value::Object(record) = record {
                     if !meter.admit_bytes(tributary_core::budget::json_size(&record) + 1) {
