@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Tributary against Google's MCP Toolbox 1.12, side by side in one run: installs Toolbox from npm, loads
 # 1,000 customers (9 columns) into a fresh PostgreSQL database, and runs `crates/cli/benches/mcp_peers.rs`,
-# which calls both over MCP stdio with the same client and prints a table for the README.
+# which calls both, and the floor (a bare rmcp server over tokio-postgres), over MCP stdio with the same
+# client, then Tributary over streamable HTTP with 1, 8 and 64 agents at once, and prints tables for the
+# README.
 #
 #   benches/toolbox.sh            # PostgreSQL at $PGHOST:$PGPORT (default 127.0.0.1:5432, user postgres)
 #   BENCH_CALLS=5000 benches/toolbox.sh
@@ -44,8 +46,8 @@ master_key_file = "master.key"
 name = "crm"
 organization = "bench"
 type = "postgresql"
-mask_pii = true
-audit_queries = true
+mask_pii = ${BENCH_MASK:-true}
+audit_queries = ${BENCH_AUDIT:-true}
 [connectors.config]
 host = "$PGHOST"
 port = $PGPORT
@@ -55,11 +57,18 @@ password = "${PGPASSWORD:-unused}"
 tls_mode = "disable"
 default_rows = 1000
 max_rows = 1000
+# 64 agents may wait their turn on the one connector (the default queue is 32).
+[limits]
+queued_calls = 64
 [[agents]]
 id = "bench"
 organization = "bench"
 grants = [{ connector = "crm", operations = ["read"] }]
 TOML
+# One agent per concurrent HTTP client, each with its own token.
+for n in $(seq 1 64); do
+  printf '[[agents]]\nid = "agent%d"\norganization = "bench"\ngrants = [{ connector = "crm", operations = ["read"] }]\n' "$n" >> "$work/tributary.toml"
+done
 
 export BENCH_TOOLBOX="$toolbox" BENCH_TRIBUTARY_CONFIG="$work/tributary.toml"
 export POSTGRES_HOST="$PGHOST" POSTGRES_PORT="$PGPORT" POSTGRES_DATABASE="$database"

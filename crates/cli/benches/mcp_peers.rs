@@ -5,8 +5,23 @@
 //! - `BENCH_TOOLBOX`: the Toolbox binary; `BENCH_TRIBUTARY_CONFIG`: a configuration whose agent `bench`
 //!   has the PostgreSQL connector `crm` (masking and audit on);
 //! - `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_DATABASE`, `POSTGRES_USER`, `POSTGRES_PASSWORD`;
-//! - `BENCH_CALLS` (default 2000).
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+//! - `BENCH_CALLS` (default 2000); `BENCH_QUERY=1` or `2` runs one query only, `BENCH_PEERS=tributary` one
+//!   server only (to profile it; no ratios are printed then).
+//!
+//! Then Tributary alone over streamable HTTP (`over_http/mod.rs`): 1, 8 and 64 agents calling at once, each
+//! with its own token and session (`BENCH_HTTP=0` skips it).
+//!
+//! Beside them runs the floor (`floor/mod.rs`): this same executable started as a bare rmcp server that
+//! runs the statement through tokio-postgres with no governance at all.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods,
+    missing_docs
+)]
+
+mod floor;
+mod over_http;
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +56,8 @@ fn peers() -> Vec<Peer> {
     tributary.args(["mcp", "--agent", "bench", "--config", &config]);
     let mut toolbox = tokio::process::Command::new(toolbox);
     toolbox.args(["--prebuilt", "postgres", "--stdio", "--disable-version-check"]);
+    let mut floor = tokio::process::Command::new(std::env::current_exe().unwrap());
+    floor.env("BENCH_FLOOR_SERVE", "1");
     vec![
         Peer {
             name: "tributary",
@@ -51,6 +68,11 @@ fn peers() -> Vec<Peer> {
             name: "toolbox",
             tool: "execute_sql",
             command: toolbox,
+        },
+        Peer {
+            name: "floor (bare rmcp + tokio-postgres)",
+            tool: "execute_sql",
+            command: floor,
         },
     ]
 }
@@ -102,6 +124,9 @@ async fn measure(
 }
 
 fn main() {
+    if floor::requested() {
+        return floor::serve();
+    }
     let calls: usize = std::env::var("BENCH_CALLS")
         .ok()
         .and_then(|calls| calls.parse().ok())
@@ -109,9 +134,23 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     println!("| query | server | calls/s | p50 | p99 |");
     println!("|---|---|---|---|---|");
-    for (label, sql) in QUERIES {
+    let only: Option<usize> = std::env::var("BENCH_QUERY").ok().and_then(|n| n.parse().ok());
+    for (index, (label, sql)) in QUERIES.into_iter().enumerate() {
+        if only.is_some_and(|only| only != index + 1) {
+            continue;
+        }
         let mut rates = Vec::new();
-        for peer in peers() {
+        let wanted = std::env::var("BENCH_PEERS").ok();
+        let peers: Vec<Peer> = peers()
+            .into_iter()
+            .filter(|peer| {
+                wanted
+                    .as_deref()
+                    .is_none_or(|wanted| wanted.split(',').any(|w| peer.name.starts_with(w)))
+            })
+            .collect();
+        let all = peers.len() == 3;
+        for peer in peers {
             let client = runtime.block_on(start(peer.command));
             let (rate, p50, p99) = runtime.block_on(measure(&client, peer.tool, sql, calls));
             println!(
@@ -121,9 +160,36 @@ fn main() {
             rates.push(rate);
             runtime.block_on(client.cancel()).unwrap();
         }
+        if !all {
+            continue;
+        }
         println!(
             "| {label} | ratio tributary/toolbox | {:.2}× | | |",
             rates[0] / rates[1]
         );
+        println!(
+            "| {label} | tributary's cost over the floor | {:+.0}% | | |",
+            (rates[2] / rates[0] - 1.0) * 100.0
+        );
+    }
+    if std::env::var("BENCH_HTTP").is_ok_and(|value| value == "0") {
+        return;
+    }
+    let config =
+        std::env::var("BENCH_TRIBUTARY_CONFIG").expect("BENCH_TRIBUTARY_CONFIG: run benches/toolbox.sh");
+    let server = over_http::start(&config);
+    println!();
+    println!("| query | agents at once (HTTP) | calls/s | p50 | p99 |");
+    println!("|---|---|---|---|---|");
+    for (index, (label, sql)) in QUERIES.into_iter().enumerate() {
+        if only.is_some_and(|only| only != index + 1) {
+            continue;
+        }
+        for agents in [1, 8, 64] {
+            // About the same number of calls in all at each concurrency.
+            let each = (calls / agents).max(20);
+            let (rate, p50, p99) = runtime.block_on(server.measure(agents, "crm_query", sql, each));
+            println!("| {label} | {agents} | {rate:.0} | {p50:.2} ms | {p99:.2} ms |");
+        }
     }
 }

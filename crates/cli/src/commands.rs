@@ -421,7 +421,7 @@ async fn mcp(agent: String, common: &Common) -> Result<()> {
     host.registry.tools_for_agent(&organization, &agent).await?;
     eprintln!("tributary: MCP on stdio for agent {agent} of {organization}");
     let server = McpServer::for_agent(host.registry.clone(), organization, agent)
-        .serve(rmcp::transport::stdio())
+        .serve(crate::stdio::transport())
         .await
         .map_err(|error| Error::internal(format!("the MCP session could not start: {error}")))?;
     // The session ends at the end of input or at SIGTERM/Ctrl-C; either way the audit is written first.

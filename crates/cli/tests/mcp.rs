@@ -76,6 +76,24 @@ async fn exercise<S: rmcp::service::Service<RoleClient>>(client: &RunningService
         text.contains("permission_denied") && text.contains("main.payroll"),
         "{text}"
     );
+    // A CTE named after the table, defined in another scope, does not hide the table from the policy.
+    for sql in [
+        "SELECT * FROM payroll, (WITH payroll AS (SELECT 1 AS x) SELECT * FROM payroll) s",
+        "WITH payroll AS (SELECT * FROM payroll) SELECT * FROM payroll",
+    ] {
+        let hidden = client
+            .call_tool(
+                CallToolRequestParams::new("shop_query").with_arguments(arguments(json!({"sql": sql}))),
+            )
+            .await
+            .unwrap();
+        let text = hidden.content[0].as_text().unwrap().text.clone();
+        assert_eq!(hidden.is_error, Some(true), "{sql}: {text}");
+        assert!(
+            text.contains("permission_denied") && text.contains("main.payroll"),
+            "{sql}: {text}"
+        );
+    }
 }
 
 #[tokio::test]

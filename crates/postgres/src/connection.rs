@@ -6,12 +6,14 @@
 //! resolve and connect by itself: here every new session, the pool's reconnections included, resolves the
 //! host through [`HostAccess::connect_tcp`] and hands the checked socket to `connect_raw`.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, Object as PoolObject, Pool, RecycleError, RecycleResult, Timeouts};
+use tokio_postgres::Statement;
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::tls::MakeTlsConnect;
 use tributary_core::{Error, FieldError, HostAccess, Result};
@@ -28,12 +30,49 @@ pub(crate) type Object = PoolObject<Sessions>;
 pub(crate) struct Session {
     client: tokio_postgres::Client,
     oversized: Oversized,
+    /// Statements this session prepared for reads, by their SQL, kept across calls until the session is
+    /// fully reset (see [`Lent`]): a query asked again skips its prepare round trip.
+    statements: std::sync::Mutex<HashMap<String, Statement>>,
 }
+
+/// The most statements a session keeps prepared; past it, the oldest are all forgotten at once.
+const KEPT_STATEMENTS: usize = 64;
+
+/// The longest SQL text whose statement is kept (longer ones are rare and would make the cache large).
+const KEPT_STATEMENT_BYTES: usize = 4096;
 
 impl Session {
     /// The slot a query keeps to explain a closed connection (see [`Connections::error_in`]).
     pub(crate) fn oversized(&self) -> Oversized {
         self.oversized.clone()
+    }
+
+    /// The statement this session already prepared for `sql`.
+    pub(crate) fn prepared(&self, sql: &str) -> Option<Statement> {
+        self.kept().get(sql).cloned()
+    }
+
+    /// Forgets the statement kept for `sql` (closing it on the server).
+    pub(crate) fn forget(&self, sql: &str) {
+        self.kept().remove(sql);
+    }
+
+    /// Keeps a statement prepared for `sql` for the next call on this session.
+    pub(crate) fn keep(&self, sql: &str, statement: &Statement) {
+        if sql.len() > KEPT_STATEMENT_BYTES {
+            return;
+        }
+        let mut kept = self.kept();
+        if kept.len() >= KEPT_STATEMENTS {
+            kept.clear();
+        }
+        kept.insert(sql.to_owned(), statement.clone());
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<String, Statement>> {
+        self.statements
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -48,6 +87,81 @@ impl std::ops::Deref for Session {
 impl std::ops::DerefMut for Session {
     fn deref_mut(&mut self) -> &mut tokio_postgres::Client {
         &mut self.client
+    }
+}
+
+/// A session lent to one call. Whatever ends the call (its answer, an error, or the caller giving up
+/// half-way), dropping the `Lent` rolls back any open transaction and resets the session, so nothing a
+/// statement changed reaches the next borrower. The reset runs on its own task, off the call's path: the
+/// session goes back to the pool only once the server has confirmed it, and one that cannot be reset is
+/// closed instead of being reused.
+///
+/// The reset is `DISCARD ALL`: temporary tables, prepared statements, cursors, listeners and advisory locks
+/// dropped, and every setting back to its value at session start (the startup packet's). A call that only
+/// ran guarded reads inside a read-only transaction it opened first (see [`Lent::reads_only`]) is reset by
+/// its `ROLLBACK` alone, which keeps the statements it prepared for the next call: inside a rolled-back
+/// transaction, settings (`set_config` included), temporary objects, cursors and `LISTEN` are undone, and
+/// what outlives a rollback (`PREPARE`, `DECLARE ... WITH HOLD`, advisory locks, `nextval`) is refused
+/// by the guard and its function allowlist, or by the read-only transaction itself.
+pub(crate) struct Lent {
+    session: Option<Object>,
+    reads_only: bool,
+}
+
+impl Lent {
+    /// Everything this call sent ran, and finished, inside a read-only transaction it opened first: its
+    /// rollback resets the session, and the session's prepared statements are kept.
+    pub(crate) fn reads_only(&mut self) {
+        self.reads_only = true;
+    }
+}
+
+impl std::ops::Deref for Lent {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        // Only `Drop` takes the session out.
+        self.session
+            .as_deref()
+            .unwrap_or_else(|| unreachable!("a lent session is held until dropped"))
+    }
+}
+
+impl std::ops::DerefMut for Lent {
+    fn deref_mut(&mut self) -> &mut Session {
+        self.session
+            .as_deref_mut()
+            .unwrap_or_else(|| unreachable!("a lent session is held until dropped"))
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime to reset it on: close it rather than hand it on unreset.
+            let _ = Object::take(session);
+            return;
+        };
+        let reads_only = self.reads_only;
+        runtime.spawn(async move {
+            let reset = if reads_only {
+                session.batch_execute("ROLLBACK").await
+            } else {
+                session.kept().clear();
+                // Both messages are sent at once; ROLLBACK outside a transaction only warns.
+                tokio::join!(
+                    session.batch_execute("ROLLBACK"),
+                    session.batch_execute("DISCARD ALL")
+                )
+                .1
+            };
+            if reset.is_err() {
+                let _ = Object::take(session);
+            }
+        });
     }
 }
 
@@ -157,7 +271,11 @@ impl Sessions {
                 )
             }
         }?;
-        Ok(Session { client, oversized })
+        Ok(Session {
+            client,
+            oversized,
+            statements: std::sync::Mutex::default(),
+        })
     }
 }
 
@@ -338,14 +456,13 @@ impl Connections {
             .map_err(|pool| error::from_pool(pool, &self.address, self.connect_timeout_seconds))
     }
 
-    /// Resets a session before it goes back to the pool: `DISCARD ALL` drops temporary tables, prepared
-    /// statements, cursors, listeners and advisory locks and returns every setting to its value at session
-    /// start (the startup packet's), so nothing a statement changed reaches the next borrower. A session that
-    /// cannot be reset is closed instead of being reused.
-    pub(crate) async fn release(&self, session: Object) {
-        if session.batch_execute("DISCARD ALL").await.is_err() {
-            let _ = Object::take(session);
-        }
+    /// A session for a call that runs the caller's statements: when the [`Lent`] is dropped, the session
+    /// is reset before it goes back to the pool (see [`Lent`]).
+    pub(crate) async fn lend(&self) -> Result<Lent> {
+        Ok(Lent {
+            session: Some(self.get().await?),
+            reads_only: false,
+        })
     }
 
     /// Maps a driver error with this server's address.
@@ -372,7 +489,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_released_session_comes_back_clean() {
+    async fn a_lent_session_comes_back_clean() {
         let server = tributary_testkit::postgres().await.unwrap();
         let database = server.create_database().await.unwrap();
         let values = crate::config::spec()
@@ -386,7 +503,7 @@ mod tests {
             &HostAccess::unrestricted(),
         )
         .unwrap();
-        let session = connections.get().await.unwrap();
+        let session = connections.lend().await.unwrap();
         let pid: i32 = session
             .query_one("SELECT pg_backend_pid()", &[])
             .await
@@ -402,7 +519,36 @@ mod tests {
         ] {
             session.batch_execute(dirt).await.unwrap();
         }
-        connections.release(session).await;
+        // Left in a failed transaction, as a call that errors half-way leaves it.
+        session
+            .batch_execute("START TRANSACTION READ ONLY")
+            .await
+            .unwrap();
+        assert!(session.batch_execute("SELECT 1/0").await.is_err());
+        drop(session);
+
+        // A read that set something inside its read-only transaction is reset by the rollback alone, and
+        // the statement it kept stays prepared.
+        let mut session = connections.lend().await.unwrap();
+        session
+            .batch_execute("START TRANSACTION READ ONLY")
+            .await
+            .unwrap();
+        session
+            .batch_execute("SELECT set_config('statement_timeout', '4min', false)")
+            .await
+            .unwrap();
+        let kept = session.prepare("SELECT 41 + 1").await.unwrap();
+        session.keep("SELECT 41 + 1", &kept);
+        session.reads_only();
+        drop((kept, session));
+        let session = connections.lend().await.unwrap();
+        let kept = session
+            .prepared("SELECT 41 + 1")
+            .expect("kept across a read-only call");
+        assert_eq!(session.query_one(&kept, &[]).await.unwrap().get::<_, i32>(0), 42);
+        drop(kept);
+        drop(session);
 
         let session = connections.get().await.unwrap();
         let row = session

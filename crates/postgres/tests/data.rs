@@ -131,6 +131,60 @@ async fn results_stop_at_the_row_limit_and_say_so() {
 }
 
 #[tokio::test]
+async fn limits_the_statement_cannot_carry_are_kept_by_reading_less() {
+    let db = common::database("CREATE TABLE n AS SELECT g AS id FROM generate_series(1, 1000) g;").await;
+    let connector = common::connector_with(&db.name, json!({"default_rows": 3, "max_rows": 3})).await;
+    // A LIMIT given as a parameter, and FETCH ... WITH TIES, run through a portal read three rows at most.
+    for (sql, params) in [
+        ("SELECT id FROM n ORDER BY id LIMIT $1", vec![json!(500)]),
+        (
+            "SELECT id FROM n ORDER BY id / 100 FETCH FIRST 5 ROWS WITH TIES",
+            vec![],
+        ),
+        ("SELECT id FROM n ORDER BY id OFFSET 10", vec![]),
+    ] {
+        let output = connector.query(sql, params, None).await.unwrap();
+        assert_eq!(rows(&output).as_array().unwrap().len(), 3, "{sql}");
+        assert_eq!(output.truncation.as_ref().map(|t| t.limit), Some(3), "{sql}");
+    }
+    let offset = connector
+        .query("SELECT id FROM n ORDER BY id OFFSET 10", vec![], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&offset),
+        json!([[11], [12], [13]]),
+        "the cap keeps the offset"
+    );
+}
+
+#[tokio::test]
+async fn a_statement_asked_again_still_answers_after_its_table_changes() {
+    let db = common::database("CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);").await;
+    // One session, so the second and third calls reuse the statement the first one prepared.
+    let connector = common::connector_with(&db.name, json!({"pool_size": 1})).await;
+    let sql = "SELECT * FROM t ORDER BY id";
+    for _ in 0..2 {
+        let output = connector.query(sql, vec![], None).await.unwrap();
+        assert_eq!(rows(&output), json!([[1], [2]]));
+    }
+    db.admin
+        .batch_execute("ALTER TABLE t ADD COLUMN note text DEFAULT 'new'; INSERT INTO t VALUES (3, 'x')")
+        .await
+        .unwrap();
+    let output = connector.query(sql, vec![], None).await.unwrap();
+    let columns = serde_json::to_value(&output).unwrap()["data"]["columns"].clone();
+    let names: Vec<&str> = columns
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|column| column["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["id", "note"]);
+    assert_eq!(rows(&output), json!([[1, "new"], [2, "new"], [3, "x"]]));
+}
+
+#[tokio::test]
 async fn discovery_finds_views_keys_schemas_and_unusual_names() {
     let db = common::database(
         r#"CREATE SCHEMA sales;

@@ -63,6 +63,8 @@ impl fmt::Display for TableRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadStatement {
     sql: String,
+    /// The accepted statement, for [`ReadStatement::row_capped`].
+    statement: Box<Statement>,
     tables: BTreeSet<TableRef>,
     explain: bool,
 }
@@ -154,19 +156,16 @@ impl ReadStatement {
             statements: 0,
             allowed_statements: 1 + usize::from(explain),
             tables: BTreeSet::new(),
-            cte_names: BTreeSet::new(),
+            scopes: Vec::new(),
             table_functions: Vec::new(),
         };
         if let ControlFlow::Break(error) = statement.visit(&mut guard) {
             return Err(error);
         }
-        let tables = guard
-            .tables
-            .into_iter()
-            .filter(|table| !guard.cte_names.contains(&table.parts))
-            .collect();
+        let tables = guard.tables;
         Ok(ReadStatement {
             sql: statement.to_string(),
+            statement: Box::new(statement),
             tables,
             explain,
         })
@@ -175,6 +174,14 @@ impl ReadStatement {
     /// The statement to run: the parser's rendering of what was checked.
     pub fn sql(&self) -> &str {
         &self.sql
+    }
+
+    /// The statement to run when at most `rows` rows will be read: its outermost `LIMIT` lowered to `rows`
+    /// (or added), so the server sends no more than the reader takes and the read needs no cursor. `None`
+    /// for shapes where that would not plainly keep the same first rows (see `row_cap`): the caller then
+    /// bounds the read itself.
+    pub fn row_capped(&self, rows: u64) -> Option<String> {
+        crate::row_cap::capped(&self.statement, rows)
     }
 
     /// Every table or view the statement reads, as written (CTE names excluded).
@@ -213,8 +220,26 @@ struct Guard {
     statements: usize,
     allowed_statements: usize,
     tables: BTreeSet<TableRef>,
-    cte_names: BTreeSet<Vec<String>>,
+    /// The queries being visited, innermost last, with the CTEs each defines: what a bare name refers to.
+    scopes: Vec<Scope>,
     table_functions: Vec<ObjectName>,
+}
+
+/// The CTEs one query defines, and how many of them a name inside it can see so far. A name is a CTE only
+/// where SQL makes it one: in the query's body, in a later CTE's definition, or anywhere in the `WITH`
+/// when it is `RECURSIVE`. Anywhere else the same name is a table, and is reported (`WITH payroll AS
+/// (SELECT * FROM payroll)` reads the table `payroll`).
+struct Scope {
+    names: Vec<String>,
+    /// Each CTE's query, by address, to notice when the visitor leaves it.
+    queries: Vec<*const Query>,
+    visible: usize,
+}
+
+impl Scope {
+    fn sees(&self, name: &str) -> bool {
+        self.names[..self.visible].iter().any(|cte| cte == name)
+    }
 }
 
 impl Guard {
@@ -314,13 +339,39 @@ impl Visitor for Guard {
                 "remove the locking clause; a read-only query does not need it",
             ));
         }
-        if let Some(with) = &query.with {
-            for cte in &with.cte_tables {
-                let folded = self.fold_ident(&cte.alias.name);
-                self.cte_names.insert(vec![folded]);
-            }
-        }
+        let scope = match &query.with {
+            Some(with) => Scope {
+                names: with
+                    .cte_tables
+                    .iter()
+                    .map(|cte| self.fold_ident(&cte.alias.name))
+                    .collect(),
+                queries: with
+                    .cte_tables
+                    .iter()
+                    .map(|cte| std::ptr::from_ref::<Query>(&cte.query))
+                    .collect(),
+                visible: if with.recursive { with.cte_tables.len() } else { 0 },
+            },
+            None => Scope {
+                names: Vec::new(),
+                queries: Vec::new(),
+                visible: 0,
+            },
+        };
+        self.scopes.push(scope);
         self.check_set_expr(&query.body)
+    }
+
+    fn post_visit_query(&mut self, query: &Query) -> ControlFlow<Error> {
+        self.scopes.pop();
+        // Leaving a CTE's definition makes it visible to the CTEs after it and to the body.
+        if let Some(parent) = self.scopes.last_mut()
+            && let Some(index) = parent.queries.iter().position(|cte| std::ptr::eq(*cte, query))
+        {
+            parent.visible = parent.visible.max(index + 1);
+        }
+        ControlFlow::Continue(())
     }
 
     fn pre_visit_select(&mut self, select: &Select) -> ControlFlow<Error> {
@@ -357,6 +408,12 @@ impl Visitor for Guard {
             return ControlFlow::Continue(());
         }
         match self.fold(relation) {
+            Some(parts)
+                if parts.len() == 1 && self.scopes.iter().rev().any(|scope| scope.sees(&parts[0])) =>
+            {
+                // A CTE of an enclosing query, not a table.
+                ControlFlow::Continue(())
+            }
             Some(parts) if !parts.is_empty() && parts.len() <= 3 => {
                 self.tables.insert(TableRef { parts });
                 ControlFlow::Continue(())

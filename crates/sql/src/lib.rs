@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod functions;
 pub mod guard;
 pub mod operations;
+mod row_cap;
 pub mod write;
 
 pub use dialect::Dialect;

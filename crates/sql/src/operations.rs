@@ -241,6 +241,11 @@ impl RowCollector {
     /// Keeps `row` if it fits the byte budget; `false` when it does not (it is dropped, and the reader
     /// stops).
     pub fn push(&mut self, row: Vec<Value>) -> bool {
+        if self.meter.max_bytes().is_none() {
+            // No byte budget (a library caller's own read): nothing to size the row against.
+            self.rows.push(row);
+            return true;
+        }
         let size = tributary_core::budget::Meter::row_size(&row);
         if self.meter.admit_bytes(size) {
             self.largest = self.largest.max(size);
@@ -257,7 +262,7 @@ impl RowCollector {
         self.meter.used()
     }
 
-    /// The largest row kept so far, in JSON bytes (0 before the first).
+    /// The largest row kept so far, in JSON bytes (0 before the first, and when there is no byte budget).
     pub fn largest_row_bytes(&self) -> u64 {
         self.largest
     }

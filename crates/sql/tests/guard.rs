@@ -64,6 +64,48 @@ fn plain_reads_pass_and_report_every_table() {
 }
 
 #[test]
+fn a_cte_hides_a_table_only_where_sql_says_it_does() {
+    for dialect in ALL {
+        for (sql, expected) in [
+            // A CTE defined in a subquery does not hide the table of the same name outside it.
+            (
+                "SELECT * FROM payroll, (WITH payroll AS (SELECT 1 AS x) SELECT * FROM payroll) s",
+                &["payroll"][..],
+            ),
+            // A CTE's own definition reads the table it is named after.
+            (
+                "WITH payroll AS (SELECT * FROM payroll) SELECT * FROM payroll",
+                &["payroll"],
+            ),
+            // A later CTE and the body see an earlier one; an earlier one does not see a later one.
+            (
+                "WITH a AS (SELECT * FROM b), b AS (SELECT * FROM a) SELECT * FROM b",
+                &["b"],
+            ),
+            (
+                "WITH a AS (SELECT 1 AS x), b AS (SELECT * FROM a) SELECT * FROM b JOIN a ON true",
+                &[],
+            ),
+            // The body's subqueries see the CTEs of the query around them.
+            (
+                "WITH recent AS (SELECT * FROM orders) SELECT * FROM (SELECT * FROM recent) r",
+                &["orders"],
+            ),
+        ] {
+            assert_eq!(tables(sql, dialect), expected, "{} {sql}", dialect.name());
+        }
+    }
+    // WITH RECURSIVE: a CTE sees itself.
+    assert_eq!(
+        tables(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) SELECT * FROM n",
+            Dialect::Postgres
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn postgres_names_fold_unquoted_and_keep_quoted() {
     assert_eq!(
         tables(

@@ -1,20 +1,31 @@
 //! `query`: one read-only statement, checked by the guard, run as one prepared statement inside a
 //! read-only transaction, reading at most the row limit (plus one row to know whether more exist) and no
 //! further than the host's byte budget.
+//!
+//! Round trips are what a small query costs, so a call asked before on the same session makes one:
+//! `START TRANSACTION READ ONLY`, the re-check of bare table names and the bind-and-execute of the kept
+//! prepared statement go out together, and the rows are capped in the statement itself (its outermost
+//! `LIMIT`, see `ReadStatement::row_capped`) instead of by a portal. A statement seen for the first time
+//! is prepared in that round trip and executed in a second. The session's rollback runs after the answer,
+//! off the call's path (see `Lent`). A statement whose shape cannot carry the cap is read through a
+//! portal instead, a bounded fetch at a time.
 
 use futures_util::{StreamExt as _, pin_mut};
 use serde_json::Value;
+use tokio_postgres::Statement;
 use tributary_core::{Column, Output, Result};
 use tributary_sql::operations::{QueryParams, RowCollector};
 use tributary_sql::{Dialect, ReadStatement};
 
-use crate::connection::Connections;
+use crate::connection::{Connections, Session};
 use crate::schema;
 use crate::types::{Cell, data_type, params};
 
 /// A statement the guard accepted, with its tables resolved and its values.
 pub(crate) struct PreparedQuery {
     pub(crate) statement: ReadStatement,
+    /// The statement with the row cap written in, when its shape allows one.
+    pub(crate) capped: Option<String>,
     pub(crate) params: Vec<Value>,
     pub(crate) limit: u64,
     /// The host's budget for the result.
@@ -43,11 +54,13 @@ pub(crate) async fn plan(
     }
     let resolved = schema::qualify(connections, names, &bare).await?;
     objects.extend(resolved.iter().cloned());
+    let limit = budget.row_limit(limit);
     Ok((
         PreparedQuery {
+            capped: statement.row_capped(limit.saturating_add(1)),
             statement,
             params: params.params,
-            limit: budget.row_limit(limit),
+            limit,
             budget,
             bare,
             resolved,
@@ -62,11 +75,158 @@ pub(crate) async fn run(
     names: &schema::NameCache,
     query: &PreparedQuery,
 ) -> Result<Output> {
-    let mut client = connections.get().await?;
+    let mut session = connections.lend().await?;
+    match &query.capped {
+        Some(sql) => {
+            let mut read = run_capped(connections, names, &session, query, sql).await;
+            if let Err(Stale) = read {
+                // The table changed shape since this session prepared the statement: prepare it again.
+                session.forget(sql);
+                session
+                    .batch_execute("ROLLBACK")
+                    .await
+                    .map_err(|e| connections.error(&e))?;
+                read = run_capped(connections, names, &session, query, sql).await;
+            }
+            let output = read.map_err(Failed::into_error)?;
+            // It ran inside the read-only transaction it opened: its rollback is reset enough (see `Lent`).
+            // A failed or abandoned call gets the full reset.
+            session.reads_only();
+            Ok(output)
+        }
+        None => run_through_portal(connections, names, &mut session, query).await,
+    }
+}
+
+/// The statement carries its own row cap. One round trip begins the transaction, re-checks bare names and
+/// binds and executes a statement this session already prepared; a statement seen for the first time is
+/// prepared in that round trip instead, and bound and executed in a second.
+async fn run_capped(
+    connections: &Connections,
+    names: &schema::NameCache,
+    session: &Session,
+    query: &PreparedQuery,
+    sql: &str,
+) -> std::result::Result<Output, Failed> {
     // A row refused as too large closes the session; this slot tells the error mapping why.
-    let oversized = client.oversized();
+    let oversized = session.oversized();
+    let fail = |e: tokio_postgres::Error| Failed::Error(connections.error_in(&oversized, &e));
+    // Sent in this order on the one connection, so everything after the first runs inside the transaction.
+    let begin = session.batch_execute("START TRANSACTION READ ONLY");
+    let quoted = schema::quoted(&query.bare);
+    let qualify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&quoted, &query.bare];
+    // The re-check's own statement is kept prepared too; the first call on a session prepares it.
+    let qualify = match (query.bare.is_empty(), session.prepared(schema::QUALIFY_SQL)) {
+        (true, _) => None,
+        (false, Some(statement)) => Some(statement),
+        (false, None) => {
+            let statement = session.prepare(schema::QUALIFY_SQL).await.map_err(fail)?;
+            session.keep(schema::QUALIFY_SQL, &statement);
+            Some(statement)
+        }
+    };
+    let names_now = async {
+        match &qualify {
+            None => Ok(Vec::new()),
+            Some(statement) => session.query(statement, &qualify_params).await,
+        }
+    };
+    let (statement, rows) = match session.prepared(sql) {
+        Some(statement) => {
+            let values = params(statement.params(), &query.params, &[])?;
+            let ((), now, rows) =
+                tokio::try_join!(begin, names_now, session.query_raw(&statement, as_sql(&values)))
+                    .map_err(|e| if is_stale(&e) { Stale } else { fail(e) })?;
+            same_names(names, query, &now)?;
+            (statement, rows)
+        }
+        None => {
+            let ((), now, statement) =
+                tokio::try_join!(begin, names_now, session.prepare(sql)).map_err(fail)?;
+            same_names(names, query, &now)?;
+            session.keep(sql, &statement);
+            let values = params(statement.params(), &query.params, &[])?;
+            let rows = session
+                .query_raw(&statement, as_sql(&values))
+                .await
+                .map_err(fail)?;
+            (statement, rows)
+        }
+    };
+    let columns = columns(&statement);
+    pin_mut!(rows);
+    let mut out = RowCollector::new(query.limit, &query.budget);
+    // The server sends at most limit + 1 rows; the extra one says "more exist". Rows left unread when the
+    // byte budget fills are drained by the connection, before the session's reset.
+    while let Some(row) = rows.next().await {
+        let row = row.map_err(fail)?;
+        if out.is_full() {
+            out.mark_more();
+            break;
+        }
+        if !out.push(cells(&row, columns.len()).map_err(fail)?) {
+            break;
+        }
+    }
+    Ok(out.finish(columns))
+}
+
+/// Why a capped read did not answer.
+enum Failed {
+    /// The kept prepared statement no longer fits its tables (a column was added or changed type since it
+    /// was prepared); the server refuses to run it with "cached plan must not change result type".
+    Stale,
+    /// Any other failure.
+    Error(tributary_core::Error),
+}
+
+use Failed::Stale;
+
+impl Failed {
+    fn into_error(self) -> tributary_core::Error {
+        match self {
+            Stale => tributary_core::Error::new(
+                tributary_core::ErrorKind::Conflict,
+                "the tables this query reads changed while it was being prepared",
+            )
+            .with_hint("run the query again")
+            .with_retryable(true),
+            Failed::Error(error) => error,
+        }
+    }
+}
+
+impl From<tributary_core::Error> for Failed {
+    fn from(error: tributary_core::Error) -> Failed {
+        Failed::Error(error)
+    }
+}
+
+/// The server refused a prepared statement whose result shape its tables no longer have.
+fn is_stale(error: &tokio_postgres::Error) -> bool {
+    error.code() == Some(&tokio_postgres::error::SqlState::FEATURE_NOT_SUPPORTED)
+}
+
+/// Values as the driver takes them.
+fn as_sql(
+    values: &[impl tokio_postgres::types::ToSql + Sync],
+) -> impl ExactSizeIterator<Item = &(dyn tokio_postgres::types::ToSql + Sync)> {
+    values
+        .iter()
+        .map(|value| value as &(dyn tokio_postgres::types::ToSql + Sync))
+}
+
+/// The statement cannot carry a row cap (`FETCH ... WITH TIES`, a `LIMIT` given as a parameter, `EXPLAIN`):
+/// it runs through a portal, fetched a bounded number of rows at a time.
+async fn run_through_portal(
+    connections: &Connections,
+    names: &schema::NameCache,
+    session: &mut Session,
+    query: &PreparedQuery,
+) -> Result<Output> {
+    let oversized = session.oversized();
     let fail = |e: tokio_postgres::Error| connections.error_in(&oversized, &e);
-    let transaction = client
+    let transaction = session
         .build_transaction()
         .read_only(true)
         .start()
@@ -84,16 +244,7 @@ pub(crate) async fn run(
             transaction.prepare(query.statement.sql()),
         )
         .map_err(fail)?;
-        let now: Vec<String> = now.iter().map(|row| row.get(0)).collect();
-        if now != query.resolved {
-            names.clear();
-            return Err(tributary_core::Error::new(
-                tributary_core::ErrorKind::Conflict,
-                "the tables this query names resolved differently when it ran than when it was authorized",
-            )
-            .with_hint("the schema changed; plan and run the query again")
-            .with_retryable(true));
-        }
+        same_names(names, query, &now)?;
         statement
     };
     let values = params(statement.params(), &query.params, &[])?;
@@ -104,18 +255,9 @@ pub(crate) async fn run(
     // The portal is fetched up to 1,024 rows at a time and read as the rows stream in. The driver reads
     // from the socket only as fast as rows are taken (its channel to the client is bounded), each row is
     // at most MAX_VALUE_BYTES on the wire, and reading stops at limit + 1 rows (the extra one says "more
-    // exist") or at the byte budget, so a large fetch does not make the host hold more. A first fetch of
-    // the whole limit costs one round trip: fetching 16 rows first made a 100-row query twice as slow.
+    // exist") or at the byte budget, so a large fetch does not make the host hold more.
     let portal = transaction.bind(&statement, &refs).await.map_err(fail)?;
-    let columns: Vec<Column> = statement
-        .columns()
-        .iter()
-        .map(|column| Column {
-            name: column.name().to_owned(),
-            data_type: data_type(column.type_()),
-            native_type: column.type_().name().to_owned(),
-        })
-        .collect();
+    let columns = columns(&statement);
     let mut out = RowCollector::new(query.limit, &query.budget);
     let mut fetch: u64 = MAX_FETCH;
     'fetching: loop {
@@ -133,12 +275,7 @@ pub(crate) async fn run(
                 out.mark_more();
                 break 'fetching;
             }
-            let mut cells = Vec::with_capacity(columns.len());
-            for index in 0..columns.len() {
-                let cell: Cell = row.try_get(index).map_err(fail)?;
-                cells.push(cell.0);
-            }
-            if !out.push(cells) {
+            if !out.push(cells(&row, columns.len()).map_err(fail)?) {
                 break 'fetching;
             }
         }
@@ -151,12 +288,50 @@ pub(crate) async fn run(
             .map_or(u64::MAX, |max| max.saturating_sub(out.used_bytes()));
         fetch = (left / out.largest_row_bytes().max(1)).clamp(1, MAX_FETCH);
     }
-    // Nothing was written. Dropping the transaction queues its ROLLBACK; the reset is pipelined behind it.
-    drop((portal, statement, transaction));
-    connections.release(client).await;
+    // Nothing was written; the session's reset rolls the transaction back.
     Ok(out.finish(columns))
 }
 
-/// The most rows asked for in one fetch, the first included (the memory test in `crates/cli/tests/cli.rs`
-/// holds at this size); later fetches ask for what the byte budget left can hold of the largest row seen.
+/// Refuses to run if the bare names resolved, in the running transaction, to other tables than the ones
+/// authorized.
+fn same_names(names: &schema::NameCache, query: &PreparedQuery, now: &[tokio_postgres::Row]) -> Result<()> {
+    let now: Vec<String> = now.iter().map(|row| row.get(0)).collect();
+    if now == query.resolved {
+        return Ok(());
+    }
+    names.clear();
+    Err(tributary_core::Error::new(
+        tributary_core::ErrorKind::Conflict,
+        "the tables this query names resolved differently when it ran than when it was authorized",
+    )
+    .with_hint("the schema changed; plan and run the query again")
+    .with_retryable(true))
+}
+
+/// The result's columns, from the prepared statement.
+fn columns(statement: &Statement) -> Vec<Column> {
+    statement
+        .columns()
+        .iter()
+        .map(|column| Column {
+            name: column.name().to_owned(),
+            data_type: data_type(column.type_()),
+            native_type: column.type_().name().to_owned(),
+        })
+        .collect()
+}
+
+/// A row's values as JSON.
+fn cells(row: &tokio_postgres::Row, width: usize) -> std::result::Result<Vec<Value>, tokio_postgres::Error> {
+    let mut cells = Vec::with_capacity(width);
+    for index in 0..width {
+        let cell: Cell = row.try_get(index)?;
+        cells.push(cell.0);
+    }
+    Ok(cells)
+}
+
+/// The most rows asked for in one portal fetch, the first included (the memory test in
+/// `crates/cli/tests/cli.rs` holds at this size); later fetches ask for what the byte budget left can hold
+/// of the largest row seen.
 const MAX_FETCH: u64 = 1024;

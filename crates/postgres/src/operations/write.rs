@@ -32,7 +32,7 @@ pub(crate) async fn run(connections: &Connections, write: &PreparedWrite) -> Res
             table: &resolved.table,
         },
     )?;
-    let mut client = connections.get().await?;
+    let mut client = connections.lend().await?;
     let transaction = client
         .build_transaction()
         .read_only(false)
@@ -53,6 +53,5 @@ pub(crate) async fn run(connections: &Connections, write: &PreparedWrite) -> Res
         .await
         .map_err(|e| connections.error(&e))?;
     transaction.commit().await.map_err(|e| connections.error(&e))?;
-    connections.release(client).await;
     Ok(affected)
 }

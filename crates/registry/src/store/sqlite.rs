@@ -95,7 +95,7 @@ impl SqliteStore {
         };
         store
             .with(|c| {
-                c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; CREATE TABLE IF NOT EXISTS tributary_migrations (version INTEGER PRIMARY KEY);")?;
+                c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; CREATE TABLE IF NOT EXISTS tributary_migrations (version INTEGER PRIMARY KEY);")?;
                 let done: i64 = c.query_row("SELECT COALESCE(MAX(version), 0) FROM tributary_migrations", [], |row| row.get(0))?;
                 for (index, (sqlite, _)) in MIGRATIONS.iter().enumerate() {
                     let version = index as i64 + 1;
