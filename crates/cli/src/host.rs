@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tributary_core::{Error, ErrorKind, ObjectRules, ProtectedPaths, Result};
+use tributary_core::{Error, ErrorKind, ProtectedPaths, Result};
 use tributary_registry::{
-    ConnectorTypes, ConnectorUpdate, Governance, KeyRing, MasterKey, NewConnector, Origin, PostgresStore,
-    Registry, SqliteStore, Store,
+    ConnectorTypes, ConnectorUpdate, KeyRing, MasterKey, NewConnector, Origin, PostgresStore, Registry,
+    SqliteStore, Store,
 };
 
 use crate::settings::{self, ConfigError, Settings};
@@ -157,19 +157,7 @@ pub async fn open(path: &Path) -> Result<Host> {
 pub async fn sync(registry: &Registry, settings: &Settings) -> Result<()> {
     let mut problems = Vec::new();
     for (index, entry) in settings.connectors.iter().enumerate() {
-        let governance = Governance {
-            allowed_operations: entry.allowed_operations.clone(),
-            allowed_objects: match &entry.allowed_objects {
-                Some(objects) => ObjectRules::only(objects.iter().cloned())?,
-                None => ObjectRules::Any,
-            },
-            mask_pii: entry.mask_pii,
-            audit_queries: entry.audit_queries,
-            cache_ttl_seconds: entry.cache_ttl_seconds,
-            queries_per_minute: entry.queries_per_minute,
-            max_rows_per_call: entry.max_rows_per_call,
-            max_bytes_per_call: entry.max_bytes_per_call,
-        };
+        let governance = entry.governance()?;
         let name = entry.name.get_ref().clone();
         let config = settings::config_json(entry);
         let result = match registry.connector_id(&entry.organization, &name).await {

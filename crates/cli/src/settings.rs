@@ -242,6 +242,26 @@ pub struct ConnectorEntry {
     pub config: toml::Table,
 }
 
+impl ConnectorEntry {
+    /// The entry's governance settings, as the registry keeps them. Each key is one of
+    /// `tributary_registry::governance::SETTINGS`, with the same name and meaning as in the REST API.
+    pub fn governance(&self) -> tributary_core::Result<tributary_registry::Governance> {
+        Ok(tributary_registry::Governance {
+            allowed_operations: self.allowed_operations.clone(),
+            allowed_objects: match &self.allowed_objects {
+                Some(objects) => tributary_core::ObjectRules::only(objects.iter().cloned())?,
+                None => tributary_core::ObjectRules::Any,
+            },
+            mask_pii: self.mask_pii,
+            audit_queries: self.audit_queries,
+            cache_ttl_seconds: self.cache_ttl_seconds,
+            queries_per_minute: self.queries_per_minute,
+            max_rows_per_call: self.max_rows_per_call,
+            max_bytes_per_call: self.max_bytes_per_call,
+        })
+    }
+}
+
 fn read_only() -> BTreeSet<AccessClass> {
     [AccessClass::Read].into()
 }
@@ -463,6 +483,29 @@ grants = [{ connector = "shop", operations = ["read"] }]
         );
         assert_eq!(config_json(shop)["port"], 5432);
         assert_eq!(settings.agents[0].grants[0].connector, "shop");
+    }
+
+    /// The file's governance keys are the registry's settings (`tributary_registry::governance`): each one
+    /// is accepted, means what the REST API means by it, and an entry without them gets the registry's
+    /// defaults.
+    #[test]
+    fn every_governance_setting_is_a_key_of_a_connector_entry() {
+        let entry = |extra: &str| {
+            let text = format!(
+                "[store]\nurl = \"sqlite://tributary.db\"\n[security]\nmaster_key_env = \"K\"\n[[connectors]]\nname = \"c\"\norganization = \"o\"\ntype = \"sqlite\"\n{extra}"
+            );
+            let settings = parse(&text, env).unwrap_or_else(|errors| panic!("{extra}: {errors:?}"));
+            settings.connectors[0].governance().unwrap()
+        };
+        assert_eq!(entry(""), tributary_registry::Governance::default());
+        for setting in tributary_registry::governance::SETTINGS {
+            let example = (setting.example)();
+            let value = toml::Value::try_from(&example).unwrap();
+            let from_file = entry(&format!("{} = {value}\n", setting.name));
+            let from_api: tributary_registry::Governance =
+                serde_json::from_value(serde_json::json!({ setting.name: example })).unwrap();
+            assert_eq!(from_file, from_api, "{}", setting.name);
+        }
     }
 
     #[test]

@@ -51,6 +51,21 @@ async fn every_route_for_an_admin_of_the_organization() {
     assert_eq!(status, 200);
     assert_eq!(openapi["openapi"], "3.1.0");
     assert!(openapi["paths"]["/connectors/{id}/test"]["post"].is_object());
+    // The governance schema is the registry's one description of each setting, defaults and help included.
+    let governance = &openapi["components"]["schemas"]["Governance"]["properties"];
+    for setting in tributary_registry::governance::SETTINGS {
+        assert_eq!(
+            governance[setting.name]["default"],
+            setting.default_value(),
+            "{}",
+            setting.name
+        );
+        assert_eq!(
+            governance[setting.name]["description"], setting.help,
+            "{}",
+            setting.name
+        );
+    }
 
     let (_, types) = api.get("/connector-types").await;
     let names: Vec<&str> = types

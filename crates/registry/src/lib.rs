@@ -1,6 +1,8 @@
 //! The registry a host application embeds: connector definitions with encrypted credentials, agents and
 //! their grants, and one governed path for every call an agent makes.
 //!
+//! - [`governance`]: each governance setting described once (name, schema, default, label, help), for
+//!   the configuration file, the REST schema and the console's form.
 //! - [`model`]: definitions (with their [`Origin`]), governance settings, agents, grants, audit records.
 //! - `boundary`: the tenant boundary: the host access of each origin (the operator's
 //!   [`TenantPolicy`](tributary_core::TenantPolicy) for tenants), and secrets that follow their target.
@@ -41,6 +43,7 @@
 mod boundary;
 pub mod crypto;
 pub mod govern;
+pub mod governance;
 pub mod model;
 mod registry;
 #[allow(

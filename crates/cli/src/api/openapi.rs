@@ -97,12 +97,7 @@ pub fn spec() -> Value {
                                     "governance": { "$ref": "#/components/schemas/Governance" } } },
                 "ConnectorUpdate": { "type": "object", "properties": { "name": { "type": "string" }, "config": { "type": "object" },
                     "governance": { "$ref": "#/components/schemas/Governance" }, "status": { "enum": ["connected", "error", "disabled"] } } },
-                "Governance": { "type": "object", "properties": {
-                    "allowed_operations": { "type": "array", "items": { "enum": ["read", "write"] } },
-                    "allowed_objects": { "type": ["array", "null"], "items": { "type": "string" } },
-                    "mask_pii": { "type": "boolean" }, "audit_queries": { "type": "boolean" },
-                    "cache_ttl_seconds": { "type": "integer" }, "queries_per_minute": { "type": ["integer", "null"] },
-                    "max_rows_per_call": { "type": ["integer", "null"] }, "max_bytes_per_call": { "type": ["integer", "null"] } } },
+                "Governance": tributary_registry::governance::schema(),
                 "TestConfig": { "type": "object", "required": ["connector_type", "config"],
                     "properties": { "connector_type": { "type": "string" }, "config": { "type": "object" } } },
                 "NewAgent": { "type": "object", "required": ["id"], "properties": { "id": { "type": "string" }, "name": { "type": "string" } } },

@@ -223,7 +223,7 @@ pub(crate) fn policy_fields(governance: &Governance, errors: &FieldErrors) -> Ma
     };
     html! {
         fieldset {
-            legend { "Allowed operations" }
+            legend { (label("allowed_operations")) }
             @for class in [AccessClass::Read, AccessClass::Write] {
                 div class="check" {
                     input type="checkbox" id={ "f-policy.operations-" (class.as_str()) } name="policy.operations"
@@ -241,29 +241,37 @@ pub(crate) fn policy_fields(governance: &Governance, errors: &FieldErrors) -> Ma
         fieldset {
             legend { "Data protection and limits" }
             div class="field" {
-                label for="f-policy.objects" { "Allowed objects" }
+                label for="f-policy.objects" { (label("allowed_objects")) }
                 textarea id="f-policy.objects" name="policy.objects" rows="3" spellcheck="false"
                     aria-describedby="help-f-policy.objects error-f-policy.objects"
                     placeholder="public.orders\nreports/2026/*" { (objects) }
-                p class="help" id="help-f-policy.objects" {
-                    "Tables, objects or key prefixes agents may touch, one per line; * and ? are wildcards. Leave empty to allow every object."
-                }
+                p class="help" id="help-f-policy.objects" { "One per line. " (help("allowed_objects")) }
                 (error("policy.objects"))
             }
-            (yes_no("policy.mask_pii", "Mask personal data", "Emails, phone numbers, card numbers and similar values are masked before an agent sees them.", governance.mask_pii))
-            (yes_no("policy.audit_queries", "Audit every call", "Record each call (never its values) in the audit log.", governance.audit_queries))
+            (yes_no("policy.mask_pii", label("mask_pii"), help("mask_pii"), governance.mask_pii))
+            (yes_no("policy.audit_queries", label("audit_queries"), help("audit_queries"), governance.audit_queries))
             div class="field" {
-                label for="f-policy.cache_ttl_seconds" { "Cache reads for (seconds)" }
+                label for="f-policy.cache_ttl_seconds" { (label("cache_ttl_seconds")) }
                 input id="f-policy.cache_ttl_seconds" name="policy.cache_ttl_seconds" type="number" min="0" step="1"
                     value=(governance.cache_ttl_seconds) aria-describedby="help-f-policy.cache_ttl_seconds error-f-policy.cache_ttl_seconds";
-                p class="help" id="help-f-policy.cache_ttl_seconds" { "0 turns the cache off." }
+                p class="help" id="help-f-policy.cache_ttl_seconds" { (help("cache_ttl_seconds")) }
                 (error("policy.cache_ttl_seconds"))
             }
-            (optional_count("policy.queries_per_minute", "Rate limit (calls per minute)", "Across all agents. Leave empty for no limit.", governance.queries_per_minute.map(u64::from)))
-            (optional_count("policy.max_rows_per_call", "Rows per call", "The most rows or records one call returns. Leave empty for the server's cap; a larger value still stops at it.", governance.max_rows_per_call.map(|rows| rows as u64)))
-            (optional_count("policy.max_bytes_per_call", "Bytes per call", "The most bytes of JSON one call returns. Leave empty for the server's cap; a larger value still stops at it.", governance.max_bytes_per_call.map(|bytes| bytes as u64)))
+            (optional_count("policy.queries_per_minute", label("queries_per_minute"), help("queries_per_minute"), governance.queries_per_minute.map(u64::from)))
+            (optional_count("policy.max_rows_per_call", label("max_rows_per_call"), help("max_rows_per_call"), governance.max_rows_per_call.map(|rows| rows as u64)))
+            (optional_count("policy.max_bytes_per_call", label("max_bytes_per_call"), help("max_bytes_per_call"), governance.max_bytes_per_call.map(|bytes| bytes as u64)))
         }
     }
+}
+
+/// A governance setting's label, from the one description of each (`tributary_registry::governance`).
+fn label(name: &str) -> &'static str {
+    tributary_registry::governance::setting(name).map_or("", |setting| setting.label)
+}
+
+/// A governance setting's help line.
+fn help(name: &str) -> &'static str {
+    tributary_registry::governance::setting(name).map_or("", |setting| setting.help)
 }
 
 /// The config fields of a posted form, as the registry's API takes them.
