@@ -113,11 +113,15 @@ async fn measure(
         assert_ne!(result.is_error, Some(true));
         latencies.push(call.elapsed());
     }
-    let total = started.elapsed();
+    summary(latencies, started.elapsed())
+}
+
+/// Calls per second over `total`, and the p50 and p99 of `latencies` in milliseconds.
+fn summary(mut latencies: Vec<Duration>, total: Duration) -> (f64, f64, f64) {
     latencies.sort();
     let at = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     (
-        calls as f64 / total.as_secs_f64(),
+        latencies.len() as f64 / total.as_secs_f64(),
         at(0.50).as_secs_f64() * 1000.0,
         at(0.99).as_secs_f64() * 1000.0,
     )

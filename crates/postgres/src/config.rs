@@ -60,7 +60,8 @@ pub(crate) fn driver_config(server: &PostgresConfig) -> Result<tokio_postgres::C
     let read_only = if server.read_only { "on" } else { "off" };
     let timeout = server.statement_timeout_seconds;
     // Session state is set in the startup packet, never by a runtime SET that a pooled connection could
-    // carry to its next borrower; DISCARD ALL on release returns to exactly these values.
+    // carry to its next borrower; the reset after each call (see `connection::Lent`) returns to exactly these
+    // values.
     config
         .connect_timeout(server.connect_timeout())
         .application_name("tributary")

@@ -116,17 +116,11 @@ impl Server {
             }
             latencies
         });
-        let mut latencies: Vec<Duration> = futures_util::future::join_all(runs).await.concat();
+        let latencies: Vec<Duration> = futures_util::future::join_all(runs).await.concat();
         let total = started.elapsed();
         for client in clients {
             let _ = client.cancel().await;
         }
-        latencies.sort();
-        let at = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-        (
-            latencies.len() as f64 / total.as_secs_f64(),
-            at(0.50).as_secs_f64() * 1000.0,
-            at(0.99).as_secs_f64() * 1000.0,
-        )
+        crate::summary(latencies, total)
     }
 }

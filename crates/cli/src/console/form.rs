@@ -403,6 +403,20 @@ mod tests {
             .collect()
     }
 
+    /// The form looks its labels and help up by name: a name that is not a setting would render blank.
+    #[test]
+    fn the_policy_form_shows_every_setting_with_its_label_and_help() {
+        let page = policy_fields(&Governance::default(), &FieldErrors::new()).into_string();
+        for setting in tributary_registry::governance::SETTINGS {
+            let shown = |text: &str| page.contains(&maud::html! { (text) }.into_string());
+            assert!(shown(setting.label), "{}: {}", setting.name, setting.label);
+            // The operations are checkboxes under their legend, each with its own line.
+            if setting.name != "allowed_operations" {
+                assert!(shown(setting.help), "{}: {}", setting.name, setting.help);
+            }
+        }
+    }
+
     #[test]
     fn policy_settings_are_read_and_checked() {
         let governance = posted_governance(&posted(&[

@@ -20,6 +20,7 @@ use tributary_sql::{Dialect, ReadStatement};
 use crate::connection::{Connections, Session};
 use crate::schema;
 use crate::types::{Cell, data_type, params};
+use Failed::Stale;
 
 /// A statement the guard accepted, with its tables resolved and its values.
 pub(crate) struct PreparedQuery {
@@ -115,16 +116,7 @@ async fn run_capped(
     let begin = session.batch_execute("START TRANSACTION READ ONLY");
     let quoted = schema::quoted(&query.bare);
     let qualify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&quoted, &query.bare];
-    // The re-check's own statement is kept prepared too; the first call on a session prepares it.
-    let qualify = match (query.bare.is_empty(), session.prepared(schema::QUALIFY_SQL)) {
-        (true, _) => None,
-        (false, Some(statement)) => Some(statement),
-        (false, None) => {
-            let statement = session.prepare(schema::QUALIFY_SQL).await.map_err(fail)?;
-            session.keep(schema::QUALIFY_SQL, &statement);
-            Some(statement)
-        }
-    };
+    let qualify = qualify_statement(session, query).await.map_err(fail)?;
     let names_now = async {
         match &qualify {
             None => Ok(Vec::new()),
@@ -159,16 +151,42 @@ async fn run_capped(
     // The server sends at most limit + 1 rows; the extra one says "more exist". Rows left unread when the
     // byte budget fills are drained by the connection, before the session's reset.
     while let Some(row) = rows.next().await {
-        let row = row.map_err(fail)?;
-        if out.is_full() {
-            out.mark_more();
-            break;
-        }
-        if !out.push(cells(&row, columns.len()).map_err(fail)?) {
+        if !keep_reading(&mut out, &row.map_err(fail)?, columns.len()).map_err(fail)? {
             break;
         }
     }
     Ok(out.finish(columns))
+}
+
+/// Keeps `row` unless the limit or the byte budget is reached; whether to read on. A row past the limit
+/// only says that more exist.
+fn keep_reading(
+    out: &mut RowCollector,
+    row: &tokio_postgres::Row,
+    width: usize,
+) -> std::result::Result<bool, tokio_postgres::Error> {
+    if out.is_full() {
+        out.mark_more();
+        return Ok(false);
+    }
+    Ok(out.push(cells(row, width)?))
+}
+
+/// The bare-name re-check's statement, kept prepared on the session (the first call that needs it prepares
+/// it); `None` when the query names no table without its schema.
+async fn qualify_statement(
+    session: &Session,
+    query: &PreparedQuery,
+) -> std::result::Result<Option<Statement>, tokio_postgres::Error> {
+    if query.bare.is_empty() {
+        return Ok(None);
+    }
+    if let Some(statement) = session.prepared(schema::QUALIFY_SQL) {
+        return Ok(Some(statement));
+    }
+    let statement = session.prepare(schema::QUALIFY_SQL).await?;
+    session.keep(schema::QUALIFY_SQL, &statement);
+    Ok(Some(statement))
 }
 
 /// Why a capped read did not answer.
@@ -179,8 +197,6 @@ enum Failed {
     /// Any other failure.
     Error(tributary_core::Error),
 }
-
-use Failed::Stale;
 
 impl Failed {
     fn into_error(self) -> tributary_core::Error {
@@ -226,6 +242,7 @@ async fn run_through_portal(
 ) -> Result<Output> {
     let oversized = session.oversized();
     let fail = |e: tokio_postgres::Error| connections.error_in(&oversized, &e);
+    let qualify = qualify_statement(session, query).await.map_err(fail)?;
     let transaction = session
         .build_transaction()
         .read_only(true)
@@ -234,24 +251,22 @@ async fn run_through_portal(
         .map_err(fail)?;
     // Re-resolve bare names in this very transaction, pipelined with the prepare (one round trip for both),
     // and refuse to run if they no longer mean what was authorized.
-    let statement = if query.bare.is_empty() {
-        transaction.prepare(query.statement.sql()).await.map_err(fail)?
-    } else {
-        let quoted = schema::quoted(&query.bare);
-        let qualify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&quoted, &query.bare];
-        let (now, statement) = tokio::try_join!(
-            transaction.query(schema::QUALIFY_SQL, &qualify_params),
-            transaction.prepare(query.statement.sql()),
-        )
-        .map_err(fail)?;
-        same_names(names, query, &now)?;
-        statement
+    let statement = match &qualify {
+        None => transaction.prepare(query.statement.sql()).await.map_err(fail)?,
+        Some(qualify) => {
+            let quoted = schema::quoted(&query.bare);
+            let qualify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&quoted, &query.bare];
+            let (now, statement) = tokio::try_join!(
+                transaction.query(qualify, &qualify_params),
+                transaction.prepare(query.statement.sql()),
+            )
+            .map_err(fail)?;
+            same_names(names, query, &now)?;
+            statement
+        }
     };
     let values = params(statement.params(), &query.params, &[])?;
-    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
-        .iter()
-        .map(|value| value as &(dyn tokio_postgres::types::ToSql + Sync))
-        .collect();
+    let refs: Vec<_> = as_sql(&values).collect();
     // The portal is fetched up to 1,024 rows at a time and read as the rows stream in. The driver reads
     // from the socket only as fast as rows are taken (its channel to the client is bounded), each row is
     // at most MAX_VALUE_BYTES on the wire, and reading stops at limit + 1 rows (the extra one says "more
@@ -269,13 +284,8 @@ async fn run_through_portal(
         pin_mut!(rows);
         let mut got: u64 = 0;
         while let Some(row) = rows.next().await {
-            let row = row.map_err(fail)?;
             got += 1;
-            if out.is_full() {
-                out.mark_more();
-                break 'fetching;
-            }
-            if !out.push(cells(&row, columns.len()).map_err(fail)?) {
+            if !keep_reading(&mut out, &row.map_err(fail)?, columns.len()).map_err(fail)? {
                 break 'fetching;
             }
         }
