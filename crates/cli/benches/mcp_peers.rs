@@ -23,6 +23,10 @@
 mod floor;
 mod over_http;
 
+/// The allocator `tributary` itself runs on, so the floor differs from it by governance alone.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};

@@ -138,7 +138,7 @@ impl ServerHandler for McpServer {
             .await
         {
             Ok(result) => {
-                let value = serde_json::to_value(&result).unwrap_or_default();
+                let value = result.into_json();
                 let mut reply = CallToolResult::success(vec![ContentBlock::text(value.to_string())]);
                 reply.structured_content = Some(value);
                 reply

@@ -15,6 +15,7 @@ use tributary_sql::operations::{
     self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
     write_output,
 };
+use tributary_sql::{CheckedStatements, Dialect};
 
 use crate::config::{self, CONNECTOR_TYPE, MysqlConfig};
 use crate::connection::{Connections, Flavor};
@@ -28,6 +29,8 @@ pub struct MysqlConnector {
     config: MysqlConfig,
     connections: Connections,
     operations: Vec<OperationSpec>,
+    /// The read statements the guard accepted, so a repeated query is checked once.
+    statements: CheckedStatements,
 }
 
 impl MysqlConnector {
@@ -50,6 +53,7 @@ impl MysqlConnector {
             config,
             connections,
             operations,
+            statements: CheckedStatements::new(Dialect::MySql),
         })
     }
 
@@ -59,6 +63,7 @@ impl MysqlConnector {
         let limit = sql_ops::row_limit(max_rows, self.config.default_rows, self.config.max_rows)?;
         let (prepared, _) = query::plan(
             &self.connections,
+            &self.statements,
             QueryParams {
                 sql: sql.into(),
                 params,
@@ -186,7 +191,8 @@ impl Connector for MysqlConnector {
             SqlRequest::Query(params) => {
                 let limit =
                     sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
-                let (prepared, objects) = query::plan(&self.connections, params, limit, request.budget)?;
+                let (prepared, objects) =
+                    query::plan(&self.connections, &self.statements, params, limit, request.budget)?;
                 (Access::read(objects), Prepared::Query(prepared))
             }
             SqlRequest::ListObjects(params) => {

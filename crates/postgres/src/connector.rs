@@ -14,6 +14,7 @@ use tributary_sql::operations::{
     self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
     write_output,
 };
+use tributary_sql::{CheckedStatements, Dialect};
 
 use crate::config::{self, CONNECTOR_TYPE, PostgresConfig};
 use crate::connection::Connections;
@@ -28,6 +29,8 @@ pub struct PostgresConnector {
     connections: Connections,
     names: schema::NameCache,
     operations: Vec<OperationSpec>,
+    /// The read statements the guard accepted, so a repeated query is checked once.
+    statements: CheckedStatements,
 }
 
 impl PostgresConnector {
@@ -46,6 +49,7 @@ impl PostgresConnector {
             operations: sql_ops::specs(&source),
             connections,
             names: schema::NameCache::default(),
+            statements: CheckedStatements::new(Dialect::Postgres),
             config,
         })
     }
@@ -60,8 +64,17 @@ impl PostgresConnector {
         };
         let limit = sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
         let budget = tributary_core::Budget::unbounded();
-        let (prepared, _) =
-            self.scrub(query::plan(&self.connections, &self.names, params, limit, budget).await)?;
+        let (prepared, _) = self.scrub(
+            query::plan(
+                &self.connections,
+                &self.statements,
+                &self.names,
+                params,
+                limit,
+                budget,
+            )
+            .await,
+        )?;
         self.scrub(query::run(&self.connections, &self.names, &prepared).await)
     }
 
@@ -174,8 +187,15 @@ impl Connector for PostgresConnector {
                 SqlRequest::Query(params) => {
                     let limit =
                         sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
-                    let (prepared, objects) =
-                        query::plan(&self.connections, &self.names, params, limit, request.budget).await?;
+                    let (prepared, objects) = query::plan(
+                        &self.connections,
+                        &self.statements,
+                        &self.names,
+                        params,
+                        limit,
+                        request.budget,
+                    )
+                    .await?;
                     (Access::read(objects), Prepared::Query(prepared))
                 }
                 SqlRequest::ListObjects(params) => (

@@ -63,6 +63,36 @@ pub struct ToolResult {
     pub cached: bool,
 }
 
+impl ToolResult {
+    /// The result as a JSON document, the same as `serde_json::to_value(&result)` gives, with its rows
+    /// or records moved into the document instead of copied value by value: on a large read that copy
+    /// costs as much as the rest of the encoding.
+    pub fn into_json(mut self) -> Value {
+        let items = match &mut self.data {
+            Data::Rows(set) => Some((
+                "rows",
+                std::mem::take(&mut set.rows)
+                    .into_iter()
+                    .map(Value::Array)
+                    .collect(),
+            )),
+            Data::Records { records } => Some((
+                "records",
+                std::mem::take(records).into_iter().map(Value::Object).collect(),
+            )),
+            _ => None,
+        };
+        // Plain data (strings, numbers, maps with string keys) always encodes.
+        let mut document = serde_json::to_value(&self).unwrap_or_default();
+        if let Some((key, items)) = items
+            && let Some(data) = document.get_mut("data").and_then(Value::as_object_mut)
+        {
+            data.insert(key.to_owned(), Value::Array(items));
+        }
+        document
+    }
+}
+
 /// Letters, digits and `_` only, lowercase, no doubled `_`.
 fn slug(text: &str) -> String {
     let mut slug = String::new();
@@ -159,5 +189,51 @@ mod tests {
         let long = tool_name(&"very long connector name ".repeat(5), "describe_object");
         assert!(valid_name(&long) && long.ends_with("_describe_object"), "{long}");
         assert!(valid_name(&tool_name("!!!", "get")));
+    }
+
+    fn result(data: Data) -> ToolResult {
+        ToolResult {
+            connector: "crm".into(),
+            operation: "query".into(),
+            data,
+            truncation: Some(Truncation::new(
+                tributary_core::TruncationReason::RowLimit,
+                2,
+                2,
+                Some(1),
+            )),
+            masked: BTreeMap::from([("email".to_owned(), 2)]),
+            cached: false,
+        }
+    }
+
+    #[test]
+    fn the_moved_document_is_the_serialized_one() {
+        use serde_json::json;
+        use tributary_core::{Column, DataType, RowSet};
+        let rows = Data::Rows(RowSet {
+            columns: vec![Column {
+                name: "email".into(),
+                data_type: DataType::String,
+                native_type: "text".into(),
+            }],
+            rows: vec![vec![json!("a@example.com")], vec![json!(null)]],
+        });
+        let records = Data::Records {
+            records: vec![
+                json!({ "Id": "001", "Name": "Acme" })
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            ],
+        };
+        let document = Data::Document {
+            document: json!({ "url": "https://example.com" }),
+        };
+        for data in [rows, records, document] {
+            let result = result(data);
+            let expected = serde_json::to_value(&result).unwrap_or_default();
+            assert_eq!(result.into_json(), expected);
+        }
     }
 }

@@ -14,6 +14,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::ControlFlow;
+use std::sync::OnceLock;
 
 use sqlparser::ast::{
     BinaryOperator, Expr, Function, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement,
@@ -60,14 +61,26 @@ impl fmt::Display for TableRef {
 }
 
 /// A statement the guard accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ReadStatement {
     sql: String,
     /// The accepted statement, for [`ReadStatement::row_capped`].
     statement: Box<Statement>,
     tables: BTreeSet<TableRef>,
     explain: bool,
+    /// The first row cap asked for and its rendering: a connector asks for the same cap every time, and a
+    /// kept statement (see [`CheckedStatements`](crate::CheckedStatements)) renders it once.
+    capped: OnceLock<(u64, Option<String>)>,
 }
+
+impl PartialEq for ReadStatement {
+    fn eq(&self, other: &Self) -> bool {
+        // What was accepted, not what was asked of it since.
+        self.statement == other.statement && self.tables == other.tables && self.explain == other.explain
+    }
+}
+
+impl Eq for ReadStatement {}
 
 impl ReadStatement {
     /// Checks `sql` and returns the accepted statement, or an error that says what was refused and what to
@@ -168,6 +181,7 @@ impl ReadStatement {
             statement: Box::new(statement),
             tables,
             explain,
+            capped: OnceLock::new(),
         })
     }
 
@@ -181,7 +195,15 @@ impl ReadStatement {
     /// for shapes where that would not plainly keep the same first rows (see `row_cap`): the caller then
     /// bounds the read itself.
     pub fn row_capped(&self, rows: u64) -> Option<String> {
-        crate::row_cap::capped(&self.statement, rows)
+        if let Some((cap, rendered)) = self.capped.get()
+            && *cap == rows
+        {
+            return rendered.clone();
+        }
+        let rendered = crate::row_cap::capped(&self.statement, rows);
+        // Only the first cap is kept; another is rendered each time it is asked for.
+        let _ = self.capped.set((rows, rendered.clone()));
+        rendered
     }
 
     /// Every table or view the statement reads, as written (CTE names excluded).

@@ -127,4 +127,21 @@ mod tests {
         );
         assert_eq!(capped("EXPLAIN SELECT id FROM t", 10), None);
     }
+
+    #[test]
+    fn a_kept_cap_answers_only_for_its_own_row_count() {
+        let statement = ReadStatement::parse("SELECT id FROM t", Dialect::Postgres).unwrap();
+        assert_eq!(
+            statement.row_capped(5).as_deref(),
+            Some("SELECT id FROM t LIMIT 5")
+        );
+        assert_eq!(
+            statement.row_capped(7).as_deref(),
+            Some("SELECT id FROM t LIMIT 7")
+        );
+        assert_eq!(
+            statement.row_capped(5).as_deref(),
+            Some("SELECT id FROM t LIMIT 5")
+        );
+    }
 }

@@ -13,6 +13,7 @@ use tributary_sql::operations::{
     self as sql_ops, DeleteParams, InsertParams, QueryParams, SqlRequest, UpdateParams, WriteRequest,
     write_output,
 };
+use tributary_sql::{CheckedStatements, Dialect};
 
 use crate::config::{self, CONNECTOR_TYPE, SqliteConfig};
 use crate::connection::{Connections, Mode};
@@ -26,6 +27,8 @@ pub struct SqliteConnector {
     config: SqliteConfig,
     connections: Connections,
     operations: Vec<OperationSpec>,
+    /// The read statements the guard accepted, so a repeated query is checked once.
+    statements: CheckedStatements,
 }
 
 impl SqliteConnector {
@@ -44,6 +47,7 @@ impl SqliteConnector {
             config,
             connections,
             operations,
+            statements: CheckedStatements::new(Dialect::Sqlite),
         })
     }
 
@@ -52,6 +56,7 @@ impl SqliteConnector {
         let limit = sql_ops::row_limit(max_rows, self.config.default_rows, self.config.max_rows)?;
         let (prepared, _) = query::plan(
             &self.connections,
+            &self.statements,
             QueryParams {
                 sql: sql.into(),
                 params,
@@ -206,7 +211,7 @@ impl Connector for SqliteConnector {
                 let limit =
                     sql_ops::row_limit(params.max_rows, self.config.default_rows, self.config.max_rows)?;
                 let (prepared, objects) =
-                    query::plan(&self.connections, params, limit, request.budget).await?;
+                    query::plan(&self.connections, &self.statements, params, limit, request.budget).await?;
                 (Access::read(objects), Prepared::Query(prepared))
             }
             SqlRequest::ListObjects(params) => {

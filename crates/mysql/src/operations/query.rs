@@ -6,9 +6,11 @@
 use mysql_async::prelude::Queryable;
 use mysql_async::{Params, Value as MysqlValue};
 use serde_json::Value;
+use std::sync::Arc;
 use tributary_core::{Column, Output, Result};
 use tributary_sql::operations::{QueryParams, RowCollector};
-use tributary_sql::{Dialect, ReadStatement};
+
+use tributary_sql::{CheckedStatements, ReadStatement};
 
 use crate::connection::Connections;
 use crate::schema::object_name;
@@ -16,7 +18,8 @@ use crate::types::{cell, column_type, param};
 
 /// A statement the guard accepted, with its values and row limit.
 pub(crate) struct PreparedQuery {
-    pub(crate) statement: ReadStatement,
+    /// Shared with the connector's [`CheckedStatements`].
+    pub(crate) statement: Arc<ReadStatement>,
     pub(crate) params: Vec<Value>,
     pub(crate) limit: u64,
     /// The host's budget for the result.
@@ -27,11 +30,12 @@ pub(crate) struct PreparedQuery {
 /// database, which is the session's default database.
 pub(crate) fn plan(
     connections: &Connections,
+    statements: &CheckedStatements,
     params: QueryParams,
     limit: u64,
     budget: tributary_core::Budget,
 ) -> Result<(PreparedQuery, Vec<String>)> {
-    let statement = ReadStatement::parse(&params.sql, Dialect::MySql)?;
+    let statement = statements.check(&params.sql)?;
     let objects = statement
         .tables()
         .iter()

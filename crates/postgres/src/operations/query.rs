@@ -12,10 +12,12 @@
 
 use futures_util::{StreamExt as _, pin_mut};
 use serde_json::Value;
+use std::sync::Arc;
 use tokio_postgres::Statement;
 use tributary_core::{Column, Output, Result};
 use tributary_sql::operations::{QueryParams, RowCollector};
-use tributary_sql::{Dialect, ReadStatement};
+
+use tributary_sql::{CheckedStatements, ReadStatement};
 
 use crate::connection::{Connections, Session};
 use crate::schema;
@@ -24,7 +26,8 @@ use Failed::Stale;
 
 /// A statement the guard accepted, with its tables resolved and its values.
 pub(crate) struct PreparedQuery {
-    pub(crate) statement: ReadStatement,
+    /// Shared with the connector's [`CheckedStatements`].
+    pub(crate) statement: Arc<ReadStatement>,
     /// The statement with the row cap written in, when its shape allows one.
     pub(crate) capped: Option<String>,
     pub(crate) params: Vec<Value>,
@@ -39,12 +42,13 @@ pub(crate) struct PreparedQuery {
 /// Checks the SQL and resolves every table it reads to `schema.table`.
 pub(crate) async fn plan(
     connections: &Connections,
+    statements: &CheckedStatements,
     names: &schema::NameCache,
     params: QueryParams,
     limit: u64,
     budget: tributary_core::Budget,
 ) -> Result<(PreparedQuery, Vec<String>)> {
-    let statement = ReadStatement::parse(&params.sql, Dialect::Postgres)?;
+    let statement = statements.check(&params.sql)?;
     let mut objects = Vec::new();
     let mut bare = Vec::new();
     for table in statement.tables() {

@@ -1,12 +1,12 @@
 //! The audit queue: a call hands its record over and goes on, and one writer commits records in groups
-//! (one transaction for all that are waiting), so the store's write is off the call's path and costs one
-//! commit per group rather than per call.
+//! (one transaction for all that are waiting and all that arrive within the [`COMMIT_WINDOW`]), so the
+//! store's write is off the call's path and costs one commit per group rather than per call.
 //!
 //! Nothing is dropped. The queue is bounded: when it is full, a call waits for room (backpressure) rather
 //! than losing its record. A group the store refuses is tried again with backoff, then record by record,
 //! and only a record the store refuses on its own is reported on stderr. [`AuditQueue::flush`] returns
-//! when every record queued before it is written; the registry flushes before it reads the audit, and the
-//! binary flushes when it stops (SIGTERM, Ctrl-C, end of input).
+//! when every record queued before it is written, without waiting out the window; the registry flushes
+//! before it reads the audit, and the binary flushes when it stops (SIGTERM, Ctrl-C, end of input).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -86,13 +86,38 @@ impl AuditQueue {
     }
 }
 
-/// The writer: takes what is waiting (up to [`MAX_GROUP`]), writes it in one transaction, answers the
-/// flushes that came with it, and waits for more. It ends when the queue is dropped and drained.
+/// How long the writer waits after a record for more to join its group. Calls that come one after
+/// another (one agent, one at a time) would otherwise commit one record each, and a commit costs more
+/// than the call's own read on a small result; a few milliseconds gathers several. A flush, a full group
+/// or a closed queue ends the wait at once.
+pub const COMMIT_WINDOW: Duration = Duration::from_millis(5);
+
+/// The writer: gathers a group (see [`gather`]), writes it in one transaction, answers the flushes that
+/// came with it, and waits for more. It ends when the queue is dropped and drained.
 async fn write_groups(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Message>) {
+    while let Some((group, flushes)) = gather(&mut receiver, COMMIT_WINDOW).await {
+        if !group.is_empty() {
+            write(&*store, &group).await;
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// The next group: the first message, what is already waiting, and what arrives within `window` of the
+/// first, up to [`MAX_GROUP`] records. A flush ends the gathering (its caller is waiting), and so does
+/// a closed queue. `None` once the queue is closed and empty.
+async fn gather(
+    receiver: &mut mpsc::Receiver<Message>,
+    window: Duration,
+) -> Option<(Vec<AuditRecord>, Vec<oneshot::Sender<()>>)> {
+    let first = receiver.recv().await?;
+    let deadline = tokio::time::Instant::now() + window;
     let mut group = Vec::new();
     let mut flushes = Vec::new();
-    while let Some(first) = receiver.recv().await {
-        let mut next = Some(first);
+    let mut next = Some(first);
+    loop {
         while let Some(message) = next {
             match message {
                 Message::Record(record) => group.push(*record),
@@ -104,14 +129,16 @@ async fn write_groups(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Messag
                 None
             };
         }
-        if !group.is_empty() {
-            write(&*store, &group).await;
-            group.clear();
+        if group.len() >= MAX_GROUP || !flushes.is_empty() {
+            break;
         }
-        for done in flushes.drain(..) {
-            let _ = done.send(());
+        match tokio::time::timeout_at(deadline, receiver.recv()).await {
+            Ok(Some(message)) => next = Some(message),
+            // Closed, or the window is over.
+            Ok(None) | Err(_) => break,
         }
     }
+    Some((group, flushes))
 }
 
 /// Writes `records` in one transaction, tried again with backoff; a group the store keeps refusing is
@@ -214,6 +241,59 @@ mod tests {
         let expected: Vec<String> = (0..300).map(|index| format!("op{index}")).collect();
         assert_eq!(mine.len(), 300, "task 0's records");
         assert_eq!(mine, expected);
+    }
+
+    #[tokio::test]
+    async fn records_within_the_window_are_one_group_and_a_flush_ends_it() {
+        let (sender, mut receiver) = mpsc::channel(16);
+        let feeder = tokio::spawn(async move {
+            for index in 0..3 {
+                sender
+                    .send(Message::Record(Box::new(record(index))))
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let (done, written) = oneshot::channel();
+            sender.send(Message::Flush(done)).await.unwrap();
+            (sender, written)
+        });
+        // A window far longer than the test: only the flush can end this group.
+        let (group, flushes) = tokio::time::timeout(
+            Duration::from_secs(30),
+            gather(&mut receiver, Duration::from_secs(60)),
+        )
+        .await
+        .expect("the flush must end the window")
+        .unwrap();
+        assert_eq!(group.len(), 3, "records a millisecond apart join one group");
+        assert_eq!(flushes.len(), 1);
+        let (sender, _written) = feeder.await.unwrap();
+        drop(sender);
+        assert!(gather(&mut receiver, Duration::from_secs(60)).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_closed_queue_ends_the_window_and_a_full_group_is_written_at_once() {
+        let (sender, mut receiver) = mpsc::channel(MAX_GROUP + 8);
+        for index in 0..MAX_GROUP + 1 {
+            sender
+                .send(Message::Record(Box::new(record(index))))
+                .await
+                .unwrap();
+        }
+        let window = Duration::from_secs(60);
+        let full = tokio::time::timeout(Duration::from_secs(30), gather(&mut receiver, window))
+            .await
+            .expect("a full group must not wait")
+            .unwrap();
+        assert_eq!(full.0.len(), MAX_GROUP);
+        drop(sender);
+        let rest = tokio::time::timeout(Duration::from_secs(30), gather(&mut receiver, window))
+            .await
+            .expect("a closed queue must not wait")
+            .unwrap();
+        assert_eq!(rest.0.len(), 1);
     }
 
     #[tokio::test]

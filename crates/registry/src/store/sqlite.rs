@@ -62,6 +62,24 @@ fn owner_only(path: &Path) -> Result<()> {
     }
 }
 
+/// Runs `work` in one transaction whose `BEGIN` and `COMMIT` are statements the connection keeps
+/// prepared (rusqlite's `transaction()` parses them on every call): the audit writer commits a group per
+/// call when calls come one at a time. Rolled back when `work` or the commit fails.
+fn in_kept_transaction<T>(
+    c: &mut Connection,
+    work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached("BEGIN")?.execute([])?;
+    let done = work(c).and_then(|value| c.prepare_cached("COMMIT")?.execute([]).map(|_| value));
+    if done.is_err() && !c.is_autocommit() {
+        // The error that matters is the one above; a failed rollback leaves nothing more to undo here.
+        let _ = c
+            .prepare_cached("ROLLBACK")
+            .and_then(|mut rollback| rollback.execute([]));
+    }
+    done
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`, and migrates it. The file is made owner-only
     /// (0600), and so are the `-wal` and `-shm` files SQLite makes beside it (they take its mode): the
@@ -431,16 +449,15 @@ impl Store for SqliteStore {
             })
             .collect::<Result<Vec<_>>>()?;
         self.with(move |c| {
-            let transaction = c.transaction()?;
-            {
-                let mut insert = transaction.prepare(
+            in_kept_transaction(c, |c| {
+                let mut insert = c.prepare_cached(
                     "INSERT INTO audit (at, organization, agent, connector, body) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
                 for row in &rows {
                     insert.execute(params![row.0, row.1, row.2, row.3, row.4])?;
                 }
-            }
-            transaction.commit()
+                Ok(())
+            })
         })
         .await
     }
@@ -465,5 +482,39 @@ impl Store for SqliteStore {
             })
             .await?;
         bodies.iter().map(|body| decode(body)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn count(c: &Connection) -> i64 {
+        c.query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_kept_transaction_commits_all_or_nothing_and_can_be_used_again() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)").unwrap();
+        in_kept_transaction(&mut c, |c| c.execute("INSERT INTO t VALUES (1)", [])).unwrap();
+        assert_eq!(count(&c), 1);
+        // The second insert breaks the primary key: the first of the group must not stay.
+        let error = in_kept_transaction(&mut c, |c| {
+            c.execute("INSERT INTO t VALUES (2)", [])?;
+            c.execute("INSERT INTO t VALUES (1)", [])
+        })
+        .unwrap_err();
+        assert_eq!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::ConstraintViolation)
+        );
+        assert!(c.is_autocommit(), "the failed group must be rolled back");
+        assert_eq!(count(&c), 1);
+        in_kept_transaction(&mut c, |c| c.execute("INSERT INTO t VALUES (3)", [])).unwrap();
+        assert_eq!(count(&c), 2);
     }
 }

@@ -4,9 +4,11 @@
 
 use rusqlite::Connection;
 use serde_json::Value;
+use std::sync::Arc;
 use tributary_core::{Column, Output, Result};
 use tributary_sql::operations::{QueryParams, RowCollector};
-use tributary_sql::{Dialect, ReadStatement};
+
+use tributary_sql::{CheckedStatements, ReadStatement};
 
 use crate::connection::{Connections, Mode};
 use crate::error::Failure;
@@ -15,7 +17,8 @@ use crate::types::{cell, data_type, param};
 
 /// A statement the guard accepted, with its values and row limit.
 pub(crate) struct PreparedQuery {
-    pub(crate) statement: ReadStatement,
+    /// Shared with the connector's [`CheckedStatements`].
+    pub(crate) statement: Arc<ReadStatement>,
     pub(crate) params: Vec<Value>,
     pub(crate) limit: u64,
     /// The host's budget for the result.
@@ -25,11 +28,12 @@ pub(crate) struct PreparedQuery {
 /// Checks the SQL and reports every table it reads as `main.table`.
 pub(crate) async fn plan(
     connections: &Connections,
+    statements: &CheckedStatements,
     params: QueryParams,
     limit: u64,
     budget: tributary_core::Budget,
 ) -> Result<(PreparedQuery, Vec<String>)> {
-    let statement = ReadStatement::parse(&params.sql, Dialect::Sqlite)?;
+    let statement = statements.check(&params.sql)?;
     let tables: Vec<_> = statement.tables().iter().cloned().collect();
     let path = connections.path().to_owned();
     let objects = connections
