@@ -4,8 +4,8 @@ use clap::Parser;
 use tributary_cli::cli::Cli;
 
 /// A call allocates many small values (rows, JSON, futures) and frees them at once; mimalloc's per-thread
-/// pages cost a fraction of glibc malloc's locks and consolidation on that pattern (see the Performance
-/// section of docs/operations.md).
+/// pages cost a fraction of glibc malloc's locks and consolidation on that pattern (see "Memory and speed"
+/// in docs/operations.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

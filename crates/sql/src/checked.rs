@@ -11,13 +11,14 @@ use tributary_core::Result;
 use crate::{Dialect, ReadStatement};
 
 /// How many accepted statements are kept per connector.
-const KEPT_STATEMENTS: u64 = 256;
+pub const KEPT_STATEMENTS: u64 = 256;
 
 /// Statements longer than this are checked on every call instead of kept: they are rarely sent twice,
 /// and the cache's memory stays bounded (about a megabyte of text, and the parse trees behind it).
 pub const MAX_KEPT_BYTES: usize = 4096;
 
-/// The accepted statements of one connector, by their text (least recently used dropped first).
+/// The accepted statements of one connector, by their text, at most [`KEPT_STATEMENTS`] (moka's bounded
+/// cache chooses which to drop).
 #[derive(Clone)]
 pub struct CheckedStatements {
     dialect: Dialect,

@@ -3,13 +3,13 @@
 //! one row. When the limit is reached the connection goes back to the pool unread: the pool drains the rest
 //! and resets the session (which also ends the transaction) without the caller waiting.
 
+use std::sync::Arc;
+
 use mysql_async::prelude::Queryable;
 use mysql_async::{Params, Value as MysqlValue};
 use serde_json::Value;
-use std::sync::Arc;
 use tributary_core::{Column, Output, Result};
 use tributary_sql::operations::{QueryParams, RowCollector};
-
 use tributary_sql::{CheckedStatements, ReadStatement};
 
 use crate::connection::Connections;

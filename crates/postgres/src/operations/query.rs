@@ -10,13 +10,13 @@
 //! off the call's path (see `Lent`). A statement whose shape cannot carry the cap is read through a
 //! portal instead, a bounded fetch at a time.
 
+use std::sync::Arc;
+
 use futures_util::{StreamExt as _, pin_mut};
 use serde_json::Value;
-use std::sync::Arc;
 use tokio_postgres::Statement;
 use tributary_core::{Column, Output, Result};
 use tributary_sql::operations::{QueryParams, RowCollector};
-
 use tributary_sql::{CheckedStatements, ReadStatement};
 
 use crate::connection::{Connections, Session};

@@ -2,12 +2,12 @@
 //! with `query_only` on, reading at most the row limit plus one row (to know whether more exist), and no
 //! further than the host's byte budget.
 
+use std::sync::Arc;
+
 use rusqlite::Connection;
 use serde_json::Value;
-use std::sync::Arc;
 use tributary_core::{Column, Output, Result};
 use tributary_sql::operations::{QueryParams, RowCollector};
-
 use tributary_sql::{CheckedStatements, ReadStatement};
 
 use crate::connection::{Connections, Mode};
