@@ -157,7 +157,7 @@ pub async fn open(path: &Path) -> Result<Host> {
 pub async fn sync(registry: &Registry, settings: &Settings) -> Result<()> {
     let mut problems = Vec::new();
     for (index, entry) in settings.connectors.iter().enumerate() {
-        let governance = entry.governance()?;
+        let governance = entry.governance.clone();
         let name = entry.name.get_ref().clone();
         let config = settings::config_json(entry);
         let result = match registry.connector_id(&entry.organization, &name).await {

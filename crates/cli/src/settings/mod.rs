@@ -11,7 +11,11 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
-use tributary_core::{AccessClass, ObjectRules, TenantPolicy};
+use tributary_core::{AccessClass, TenantPolicy};
+
+mod connector_entry;
+
+pub use connector_entry::ConnectorEntry;
 
 /// A configuration error, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,74 +206,6 @@ impl LimitsSection {
     }
 }
 
-/// One `[[connectors]]` entry.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectorEntry {
-    /// Unique per organization.
-    pub name: Spanned<String>,
-    /// The owning organization.
-    pub organization: String,
-    /// `postgresql`, `mysql`, `sqlite`, `s3`, `salesforce`.
-    #[serde(rename = "type")]
-    pub connector_type: String,
-    /// `read`, `write`.
-    #[serde(default = "read_only")]
-    pub allowed_operations: BTreeSet<AccessClass>,
-    /// Names or patterns; omitted for all objects.
-    #[serde(default)]
-    pub allowed_objects: Option<Vec<String>>,
-    /// Mask PII in results (default true).
-    #[serde(default = "yes")]
-    pub mask_pii: bool,
-    /// Audit every call (default true).
-    #[serde(default = "yes")]
-    pub audit_queries: bool,
-    /// Seconds to cache reads; 0 or omitted for none.
-    #[serde(default)]
-    pub cache_ttl_seconds: u64,
-    /// Calls per minute; omitted for no limit.
-    #[serde(default)]
-    pub queries_per_minute: Option<u32>,
-    /// Rows one call returns, below `[limits] max_rows` (an addition); omitted for the server's cap.
-    #[serde(default)]
-    pub max_rows_per_call: Option<usize>,
-    /// Bytes one call returns, below `[limits] max_bytes` (an addition); omitted for the server's cap.
-    #[serde(default)]
-    pub max_bytes_per_call: Option<usize>,
-    /// The type's config fields.
-    #[serde(default)]
-    pub config: toml::Table,
-}
-
-impl ConnectorEntry {
-    /// The entry's governance settings, as the registry keeps them. Each key is one of
-    /// `tributary_registry::governance::SETTINGS`, with the same name and meaning as in the REST API.
-    pub fn governance(&self) -> tributary_core::Result<tributary_registry::Governance> {
-        Ok(tributary_registry::Governance {
-            allowed_operations: self.allowed_operations.clone(),
-            allowed_objects: match &self.allowed_objects {
-                Some(objects) => tributary_core::ObjectRules::only(objects.iter().cloned())?,
-                None => tributary_core::ObjectRules::Any,
-            },
-            mask_pii: self.mask_pii,
-            audit_queries: self.audit_queries,
-            cache_ttl_seconds: self.cache_ttl_seconds,
-            queries_per_minute: self.queries_per_minute,
-            max_rows_per_call: self.max_rows_per_call,
-            max_bytes_per_call: self.max_bytes_per_call,
-        })
-    }
-}
-
-fn read_only() -> BTreeSet<AccessClass> {
-    [AccessClass::Read].into()
-}
-
-fn yes() -> bool {
-    true
-}
-
 /// One grant of an agent.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -387,15 +323,6 @@ pub fn parse(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Sett
                 message: "is used twice in this organization".into(),
             });
         }
-        if let Some(objects) = &connector.allowed_objects
-            && let Err(error) = ObjectRules::only(objects.iter().cloned())
-        {
-            errors.push(ConfigError {
-                line,
-                field: format!("connectors[{index}].allowed_objects"),
-                message: error.message().to_owned(),
-            });
-        }
     }
     for (index, agent) in settings.agents.iter().enumerate() {
         let line = Some(line_of(&expanded, agent.id.span().start));
@@ -495,7 +422,7 @@ grants = [{ connector = "shop", operations = ["read"] }]
                 "[store]\nurl = \"sqlite://tributary.db\"\n[security]\nmaster_key_env = \"K\"\n[[connectors]]\nname = \"c\"\norganization = \"o\"\ntype = \"sqlite\"\n{extra}"
             );
             let settings = parse(&text, env).unwrap_or_else(|errors| panic!("{extra}: {errors:?}"));
-            settings.connectors[0].governance().unwrap()
+            settings.connectors[0].governance.clone()
         };
         assert_eq!(entry(""), tributary_registry::Governance::default());
         for setting in tributary_registry::governance::SETTINGS {
@@ -538,6 +465,54 @@ grants = [{ connector = "shop", operations = ["read"] }]
         );
     }
 
+    /// The governance keys are read by the registry's own types, value by value, so their errors stand
+    /// where the value does and say which setting; the entry's head is still required.
+    #[test]
+    fn governance_errors_name_the_setting_and_its_line() {
+        let empty_pattern = parse(
+            &EXAMPLE.replace(
+                r#"["public.customers", "public.orders"]"#,
+                r#"["public.customers", " "]"#,
+            ),
+            env,
+        )
+        .unwrap_err();
+        assert_eq!(empty_pattern[0].line, Some(11), "{empty_pattern:?}");
+        assert!(
+            empty_pattern[0].message.starts_with("allowed_objects: "),
+            "{empty_pattern:?}"
+        );
+
+        let negative = parse(
+            &EXAMPLE.replace("cache_ttl_seconds = 60", "cache_ttl_seconds = -1"),
+            env,
+        )
+        .unwrap_err();
+        assert_eq!(negative[0].line, Some(14), "{negative:?}");
+        assert!(negative[0].message.contains("cache_ttl_seconds"), "{negative:?}");
+
+        let unknown = parse(
+            &EXAMPLE.replace("audit_queries = true", "audit_querys = true"),
+            env,
+        )
+        .unwrap_err();
+        assert_eq!(
+            unknown[0].line,
+            Some(13),
+            "the unknown key's own line: {unknown:?}"
+        );
+        for setting in tributary_registry::governance::SETTINGS {
+            assert!(
+                unknown[0].message.contains(setting.name),
+                "{} is offered: {unknown:?}",
+                setting.name
+            );
+        }
+
+        let untyped = parse(&EXAMPLE.replace("type = \"postgresql\"\n", ""), env).unwrap_err();
+        assert!(untyped[0].message.contains("missing field `type`"), "{untyped:?}");
+    }
+
     #[test]
     fn caps_are_set_server_wide_and_per_connector() {
         let settings = parse(
@@ -562,7 +537,7 @@ path = "notes.db"
         let turns = settings.limits.concurrency();
         assert_eq!((turns.per_agent, turns.per_connector), (2, 8));
         assert_eq!(turns.wait, std::time::Duration::from_secs(3));
-        assert_eq!(settings.connectors[0].max_rows_per_call, Some(20));
-        assert_eq!(settings.connectors[0].max_bytes_per_call, None);
+        assert_eq!(settings.connectors[0].governance.max_rows_per_call, Some(20));
+        assert_eq!(settings.connectors[0].governance.max_bytes_per_call, None);
     }
 }
