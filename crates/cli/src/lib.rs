@@ -18,4 +18,4 @@ pub mod demo;
 pub mod host;
 pub mod mcp;
 pub mod settings;
-mod stdio;
+pub mod stdio;

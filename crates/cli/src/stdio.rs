@@ -11,12 +11,12 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::unix::pipe;
 
 /// The reading half.
-pub(crate) type Input = Box<dyn AsyncRead + Send + Unpin>;
+pub type Input = Box<dyn AsyncRead + Send + Unpin>;
 /// The writing half.
-pub(crate) type Output = Box<dyn AsyncWrite + Send + Unpin>;
+pub type Output = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// Standard input and output, as pipes on the event loop where they can be.
-pub(crate) fn transport() -> (Input, Output) {
+pub fn transport() -> (Input, Output) {
     let input: Input = match input_pipe() {
         Ok(pipe) => Box::new(pipe),
         Err(_) => Box::new(tokio::io::stdin()),

@@ -99,9 +99,18 @@ impl ServerHandler for Floor {
     }
 }
 
-/// Serves MCP on stdin/stdout until the client goes away.
+/// Serves MCP on stdin/stdout until the client goes away, on what `tributary mcp` runs on (one thread, the
+/// pipes on the event loop: `tributary_cli::stdio`), so the floor differs from it by governance alone.
+/// `BENCH_FLOOR_PLAIN=1` serves it the plain way instead (a worker per core, rmcp's `stdio()`), to see
+/// what those two choices are worth.
 pub(crate) fn serve() {
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let plain = std::env::var_os("BENCH_FLOOR_PLAIN").is_some();
+    let runtime = if plain {
+        tokio::runtime::Runtime::new()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    }
+    .expect("a tokio runtime");
     runtime.block_on(async {
         let variable =
             |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name}: run benches/toolbox.sh"));
@@ -117,11 +126,14 @@ pub(crate) fn serve() {
             .await
             .expect("the floor could not connect to PostgreSQL");
         tokio::spawn(connection);
-        let server = Floor {
+        let floor = Floor {
             client: Arc::new(client),
+        };
+        let server = if plain {
+            floor.serve(rmcp::transport::stdio()).await
+        } else {
+            floor.serve(tributary_cli::stdio::transport()).await
         }
-        .serve(rmcp::transport::stdio())
-        .await
         .expect("the floor's MCP session");
         let _ = server.waiting().await;
     });
